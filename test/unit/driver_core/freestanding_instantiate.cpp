@@ -1,0 +1,38 @@
+// Instantiates the header-only driver-core templates under the kernel's flag set, so that the
+// freestanding check sees their code too (callbacks as the driver would pass them).
+#include "driver/core/sender_engine.h"
+#include "driver/core/sender_settings.h"
+
+namespace {
+struct CountingEmit {
+  size_t* total;
+  void operator()(const uint8_t*, size_t size) const { *total += size; }
+};
+struct IgnoreRejection {
+  void operator()(const scream::driver::SettingRejection&) const {}
+};
+}  // namespace
+
+extern "C" size_t scream_freestanding_driver_core(const uint8_t* buffer, uint32_t bytes,
+                                                  const char16_t* name, size_t nameLength,
+                                                  const char16_t* value, size_t valueLength) {
+  using namespace scream;
+  size_t total = 0;
+  driver::SenderEngine engine;
+  engine.setSilenceThreshold(480);
+  engine.setNotificationCount(2);
+  engine.start(0, 10'000'000, protocol::Format{48000, 24, 7, 0x7F}, buffer, bytes);
+  total += engine.tick(100'000, CountingEmit{&total});
+  engine.setMuted(true);
+  engine.pause(200'000, CountingEmit{&total});
+  engine.resume(300'000);
+  engine.changeFormat(400'000, protocol::Format{44100, 16, 2, 0x3}, buffer, bytes,
+                      CountingEmit{&total});
+  total += engine.playOffsetBytes(500'000);
+  engine.stop(CountingEmit{&total});
+
+  driver::SenderSettings settings;
+  settings.applyDword(name, nameLength, 5, IgnoreRejection{});
+  settings.applyString(name, nameLength, value, valueLength, IgnoreRejection{});
+  return total + settings.destinationPort;
+}
