@@ -1,0 +1,9 @@
+# DSP stages of the receiver: jitter ring, sample conversion, clock estimation, drift control,
+# resampling, concealment and the adaptive latency target.
+target_sources(scream_receiver_core PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/pcm_convert.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/clock_estimator.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/drift_controller.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/resampler.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/concealer.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/latency_target.cpp)
