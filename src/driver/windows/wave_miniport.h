@@ -1,0 +1,37 @@
+// The WaveRT render miniport: describes the filter (wave_descriptors.cpp) and creates the one
+// render stream it allows at a time.
+#pragma once
+
+#include "com_object.h"
+
+// Filter pins, shared with the adapter's physical connection to the topology filter.
+enum WavePin : ULONG { kWavePinRender = 0, kWavePinBridge = 1 };
+
+extern const PCFILTER_DESCRIPTOR kWaveFilterDescriptor;
+
+class WaveMiniport : public ComObject<WaveMiniport, IMiniportWaveRT> {
+ public:
+  WaveMiniport() = default;
+  ~WaveMiniport();
+
+  STDMETHODIMP_(NTSTATUS) QueryInterface(REFIID iid, PVOID* object) override;
+
+  // IMiniport
+  STDMETHODIMP_(NTSTATUS) GetDescription(PPCFILTER_DESCRIPTOR* description) override;
+  STDMETHODIMP_(NTSTATUS) DataRangeIntersection(ULONG pinId, PKSDATARANGE dataRange,
+                                                PKSDATARANGE matchingDataRange,
+                                                ULONG outputBufferLength, PVOID resultantFormat,
+                                                PULONG resultantFormatLength) override;
+  // IMiniportWaveRT
+  STDMETHODIMP_(NTSTATUS) Init(PUNKNOWN unknownAdapter, PRESOURCELIST resourceList,
+                               PPORTWAVERT port) override;
+  STDMETHODIMP_(NTSTATUS) NewStream(PMINIPORTWAVERTSTREAM* stream, PPORTWAVERTSTREAM portStream,
+                                    ULONG pin, BOOLEAN capture, PKSDATAFORMAT dataFormat) override;
+  STDMETHODIMP_(NTSTATUS) GetDeviceDescription(PDEVICE_DESCRIPTION description) override;
+
+  void streamClosed() { InterlockedExchange(&streamOpen_, 0); }
+
+ private:
+  PPORTWAVERT port_ = nullptr;
+  volatile LONG streamOpen_ = 0;
+};

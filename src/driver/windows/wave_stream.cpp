@@ -1,0 +1,248 @@
+// WaveRT stream glue: KS states and buffer management around SenderEngine. Position is a pure
+// function of the performance counter since RUN (StreamClock inside the engine).
+#include "wave_stream.h"
+
+#include "driver_globals.h"
+#include "wave_format.h"
+#include "wave_miniport.h"
+
+namespace {
+
+// Hands each finished datagram to the socket's packet pool; never waits.
+struct SendDatagram {
+  void operator()(const uint8_t* datagram, size_t size) const {
+    g_driver.sender.send(datagram, size);
+  }
+};
+
+}  // namespace
+
+WaveStream::WaveStream(WaveMiniport* miniport, PPORTWAVERTSTREAM portStream,
+                       const scream::protocol::Format& format)
+    : miniport_(miniport), portStream_(portStream), format_(format) {
+  portStream_->AddRef();
+  miniport_->AddRef();
+  KeInitializeSpinLock(&lock_);
+  KeInitializeTimerEx(&timer_, NotificationTimer);
+  KeInitializeDpc(&dpc_, timerDpc, this);
+  engine_.setSilenceThreshold(g_driver.settings.silenceThresholdFrames);
+  LARGE_INTEGER frequency;
+  KeQueryPerformanceCounter(&frequency);
+  counterFrequency_ = static_cast<uint64_t>(frequency.QuadPart);
+}
+
+WaveStream::~WaveStream() {
+  stopTimer();
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  engine_.stop(SendDatagram{});
+  KeReleaseSpinLock(&lock_, irql);
+  freeBuffer();
+  miniport_->streamClosed();
+  miniport_->Release();
+  portStream_->Release();
+}
+
+STDMETHODIMP_(NTSTATUS) WaveStream::QueryInterface(REFIID iid, PVOID* object) {
+  static const GUID* const kInterfaces[] = {&IID_IMiniportWaveRTStream,
+                                            &IID_IMiniportWaveRTStreamNotification};
+  return queryInterfaceOf(iid, object, kInterfaces, 2);
+}
+
+uint64_t WaveStream::counterNow() {
+  return static_cast<uint64_t>(KeQueryPerformanceCounter(nullptr).QuadPart);
+}
+
+STDMETHODIMP_(NTSTATUS) WaveStream::SetFormat(PKSDATAFORMAT dataFormat) {
+  scream::protocol::Format format;
+  if (!toProtocolFormat(dataFormat, &format)) return STATUS_INVALID_PARAMETER;
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  if (engine_.started()) {
+    engine_.changeFormat(counterNow(), format, buffer_, bufferBytes_, SendDatagram{});
+  }
+  format_ = format;
+  KeReleaseSpinLock(&lock_, irql);
+  return STATUS_SUCCESS;
+}
+
+STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
+  if (state == state_) return STATUS_SUCCESS;
+  KIRQL irql;
+  if (state == KSSTATE_RUN) {
+    if (buffer_ == nullptr) return STATUS_INVALID_DEVICE_STATE;
+    g_driver.sender.requestOpen();
+    KeAcquireSpinLock(&lock_, &irql);
+    NTSTATUS status = STATUS_SUCCESS;
+    if (engine_.started()) {
+      engine_.resume(counterNow());
+    } else if (engine_.start(counterNow(), counterFrequency_, format_, buffer_, bufferBytes_) !=
+               scream::protocol::FormatError::kOk) {
+      status = STATUS_INVALID_PARAMETER;
+    }
+    KeReleaseSpinLock(&lock_, irql);
+    if (!NT_SUCCESS(status)) return status;
+    startTimer();
+  } else if (state_ == KSSTATE_RUN) {  // RUN -> PAUSE (KS steps through every state)
+    stopTimer();
+    KeAcquireSpinLock(&lock_, &irql);
+    engine_.pause(counterNow(), SendDatagram{});
+    KeReleaseSpinLock(&lock_, irql);
+  }
+  if (state == KSSTATE_STOP) {
+    KeAcquireSpinLock(&lock_, &irql);
+    engine_.stop(SendDatagram{});  // position back to 0
+    KeReleaseSpinLock(&lock_, irql);
+  }
+  state_ = state;
+  return STATUS_SUCCESS;
+}
+
+STDMETHODIMP_(NTSTATUS) WaveStream::GetPosition(PKSAUDIO_POSITION position) {
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  const uint32_t offset = engine_.playOffsetBytes(counterNow());
+  KeReleaseSpinLock(&lock_, irql);
+  position->PlayOffset = offset;
+  position->WriteOffset = offset;
+  return STATUS_SUCCESS;
+}
+
+void NTAPI WaveStream::timerDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  auto* self = static_cast<WaveStream*>(context);
+  KeAcquireSpinLockAtDpcLevel(&self->lock_);
+  self->engine_.setMuted(g_driver.muted != 0);
+  const uint64_t boundaries = self->engine_.tick(counterNow(), SendDatagram{});
+  if (boundaries > 0) {
+    for (PKEVENT event : self->events_) {
+      if (event != nullptr) KeSetEvent(event, 0, FALSE);
+    }
+  }
+  KeReleaseSpinLockFromDpcLevel(&self->lock_);
+}
+
+void WaveStream::startTimer() {
+  if (timerRunning_) return;
+  ExSetTimerResolution(10000, TRUE);  // 1 ms system timer while streaming, else 2 ms is 15.6 ms
+  LARGE_INTEGER dueTime;
+  dueTime.QuadPart = -10000LL * kTimerPeriodMs;
+  KeSetTimerEx(&timer_, dueTime, kTimerPeriodMs, &dpc_);
+  timerRunning_ = true;
+}
+
+void WaveStream::stopTimer() {
+  if (!timerRunning_) return;
+  KeCancelTimer(&timer_);
+  KeFlushQueuedDpcs();  // a DPC already queued finishes before the engine changes state
+  ExSetTimerResolution(0, FALSE);
+  timerRunning_ = false;
+}
+
+NTSTATUS WaveStream::allocateBuffer(ULONG notificationCount, ULONG requestedSize, PMDL* bufferMdl,
+                                    ULONG* actualSize, ULONG* offsetFromFirstPage,
+                                    MEMORY_CACHING_TYPE* cacheType) {
+  if (buffer_ != nullptr || requestedSize == 0) return STATUS_INVALID_DEVICE_REQUEST;
+  // Whole frames in every notification interval: both the engine and the events need it.
+  const ULONG granule = format_.bytesPerFrame() * (notificationCount != 0 ? notificationCount : 1);
+  ULONG size = requestedSize - requestedSize % granule;
+  if (size == 0) size = granule;
+  PHYSICAL_ADDRESS highest;
+  highest.QuadPart = -1;  // no DMA: any physical page will do
+  PMDL mdl = portStream_->AllocatePagesForMdl(highest, size);
+  if (mdl == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
+  void* mapped = portStream_->MapAllocatedPages(mdl, MmCached);
+  if (mapped == nullptr) {
+    portStream_->FreePagesFromMdl(mdl);
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  engine_.setNotificationCount(notificationCount);
+  bufferMdl_ = mdl;
+  buffer_ = static_cast<uint8_t*>(mapped);
+  bufferBytes_ = size;
+  KeReleaseSpinLock(&lock_, irql);
+  *bufferMdl = mdl;
+  *actualSize = size;
+  *offsetFromFirstPage = 0;
+  *cacheType = MmCached;
+  return STATUS_SUCCESS;
+}
+
+void WaveStream::freeBuffer() {
+  if (buffer_ == nullptr) return;
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  engine_.stop(SendDatagram{});  // the engine must not read the buffer once it is unmapped
+  uint8_t* buffer = buffer_;
+  PMDL mdl = bufferMdl_;
+  buffer_ = nullptr;
+  bufferMdl_ = nullptr;
+  bufferBytes_ = 0;
+  KeReleaseSpinLock(&lock_, irql);
+  portStream_->UnmapAllocatedPages(buffer, mdl);
+  portStream_->FreePagesFromMdl(mdl);
+}
+
+STDMETHODIMP_(NTSTATUS) WaveStream::AllocateAudioBuffer(ULONG requestedSize, PMDL* bufferMdl,
+                                                        ULONG* actualSize,
+                                                        ULONG* offsetFromFirstPage,
+                                                        MEMORY_CACHING_TYPE* cacheType) {
+  return allocateBuffer(0, requestedSize, bufferMdl, actualSize, offsetFromFirstPage, cacheType);
+}
+
+STDMETHODIMP_(VOID) WaveStream::FreeAudioBuffer(PMDL, ULONG) { freeBuffer(); }
+
+STDMETHODIMP_(NTSTATUS) WaveStream::AllocateBufferWithNotification(
+    ULONG notificationCount, ULONG requestedSize, PMDL* bufferMdl, ULONG* actualSize,
+    ULONG* offsetFromFirstPage, MEMORY_CACHING_TYPE* cacheType) {
+  if (notificationCount == 0) return STATUS_INVALID_PARAMETER;
+  return allocateBuffer(notificationCount, requestedSize, bufferMdl, actualSize,
+                        offsetFromFirstPage, cacheType);
+}
+
+STDMETHODIMP_(VOID) WaveStream::FreeBufferWithNotification(PMDL, ULONG) { freeBuffer(); }
+
+STDMETHODIMP_(VOID) WaveStream::GetHWLatency(KSRTAUDIO_HWLATENCY* latency) {
+  latency->FifoSize = 0;
+  latency->ChipsetDelay = 0;
+  latency->CodecDelay = 0;
+}
+
+// No hardware register exists: the port falls back to GetPosition.
+STDMETHODIMP_(NTSTATUS) WaveStream::GetPositionRegister(KSRTAUDIO_HWREGISTER*) {
+  return STATUS_NOT_SUPPORTED;
+}
+STDMETHODIMP_(NTSTATUS) WaveStream::GetClockRegister(KSRTAUDIO_HWREGISTER*) {
+  return STATUS_NOT_SUPPORTED;
+}
+
+STDMETHODIMP_(NTSTATUS) WaveStream::RegisterNotificationEvent(PKEVENT event) {
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  NTSTATUS status = STATUS_INSUFFICIENT_RESOURCES;
+  for (PKEVENT& slot : events_) {
+    if (slot == nullptr) {
+      slot = event;
+      status = STATUS_SUCCESS;
+      break;
+    }
+  }
+  KeReleaseSpinLock(&lock_, irql);
+  return status;
+}
+
+STDMETHODIMP_(NTSTATUS) WaveStream::UnregisterNotificationEvent(PKEVENT event) {
+  KIRQL irql;
+  KeAcquireSpinLock(&lock_, &irql);
+  NTSTATUS status = STATUS_INVALID_PARAMETER;
+  for (PKEVENT& slot : events_) {
+    if (slot == event) {
+      slot = nullptr;
+      status = STATUS_SUCCESS;
+      break;
+    }
+  }
+  KeReleaseSpinLock(&lock_, irql);
+  return status;
+}
