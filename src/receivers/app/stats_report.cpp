@@ -1,0 +1,50 @@
+#include "stats_report.h"
+
+#include <fmt/format.h>
+
+namespace scream::receiver {
+
+StatsSnapshot StatsSnapshot::take(const Stats& stats) {
+  StatsSnapshot s;
+  s.packets = stats.packets.load();
+  s.otherSource = stats.otherSourcePackets.load();
+  s.underruns = stats.underruns.load();
+  s.concealedFrames = stats.concealedFrames.load();
+  s.overflowFrames = stats.ringOverflowFrames.load();
+  for (size_t i = 0; i < protocol::kPacketErrorCount; ++i) s.malformed[i] = stats.malformed[i].load();
+  return s;
+}
+
+std::string formatStatsLine(const std::string& source, const EngineStatus& e, const StatsSnapshot& s,
+                            bool engineUsed) {
+  uint64_t malformed = 0;
+  for (size_t i = 1; i < protocol::kPacketErrorCount; ++i) malformed += s.malformed[i];
+  std::string line = fmt::format("source {} | packets {} | malformed {} | other sources {}",
+                                 source.empty() ? "none" : source, s.packets, malformed, s.otherSource);
+  if (!engineUsed) return line;
+  if (!e.hasStream) return line + " | no stream yet";
+  const double concealedMs =
+      e.format.sampleRate ? 1000.0 * static_cast<double>(s.concealedFrames) / e.format.sampleRate : 0;
+  line += fmt::format(
+      " | {} Hz {} bit {} ch | target {:.1f} ms latency {:.1f} ms{} | drift {:+.1f} ppm{} ratio {:.6f}"
+      " | underruns {} concealed {:.0f} ms",
+      e.format.sampleRate, e.format.bitsPerSample, e.format.channels, e.targetMs, e.latencyMs,
+      e.silent ? " (silent)" : "", e.senderPpm, e.locked ? "" : " (locking)", e.speed, s.underruns,
+      concealedMs);
+  if (s.overflowFrames > 0) line += fmt::format(" | overflow {} frames", s.overflowFrames);
+  return line;
+}
+
+std::string formatMalformed(const StatsSnapshot& before, const StatsSnapshot& now, double seconds) {
+  std::string text;
+  for (size_t i = 1; i < protocol::kPacketErrorCount; ++i) {
+    const uint64_t grew = now.malformed[i] - before.malformed[i];
+    if (grew == 0) continue;
+    if (!text.empty()) text += "; ";
+    text += fmt::format("{} ({})", grew, protocol::describe(static_cast<protocol::PacketError>(i)));
+  }
+  if (text.empty()) return text;
+  return fmt::format("ignored malformed datagrams in the last {:.0f} s: {}", seconds, text);
+}
+
+}  // namespace scream::receiver

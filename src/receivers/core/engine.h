@@ -1,0 +1,125 @@
+// The receiver engine: where packets become sound.
+//
+//   network thread:  onPacket() -> StreamTracker (format, reassembly, float)
+//                    -> ClockEstimator (sender rate) -> SpscRing (the jitter buffer)
+//   audio thread:    render() -> Stream::pull (ring + Concealer) -> Resampler (ratio from the
+//                    ClockEstimator and the DriftController) -> ChannelRemap -> sink
+//
+// The engine knows no sound API: it talks to a Sink (sink.h). A format change builds a new
+// Stream on the network thread and hands it to the audio thread through an atomic pointer; the
+// old one fades out and is freed back on the network thread. The audio thread never locks,
+// allocates or logs.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "clock_estimator.h"
+#include "drift_controller.h"
+#include "latency_target.h"
+#include "protocol/packet.h"
+#include "resampler.h"
+#include "sink.h"
+#include "spsc_ring.h"
+#include "stats.h"
+#include "stream_tracker.h"
+
+namespace scream::receiver {
+
+struct EngineConfig {
+  ResamplerQuality quality = ResamplerQuality::kFastest;
+  double latencyMs = 0;            // 0: adaptive, starting at 4 payloads; > 0: pinned
+  double maxLatencyMs = 200;       // the adaptive target never goes above this
+  double minAutoLatencyMs = 20;    // 4 payloads is under 1 ms at 192 kHz/32/8; bursts are ~10 ms
+  int64_t streamGapNs = 200'000'000;  // no packets for this long: the sender stopped
+  double fadeMs = 4;
+  size_t maxBlockFrames = 8192;    // largest block render() handles in one piece
+};
+
+// A consistent-enough view for stats lines; every field is read from an atomic.
+struct EngineStatus {
+  bool hasStream = false;
+  protocol::Format format;
+  SinkFormat sinkFormat;
+  double targetMs = 0;
+  double latencyMs = 0;   // smoothed delay from arrival to the device, at the playback instant
+  double senderPpm = 0;   // sender clock against ours (ClockEstimator)
+  double speed = 1;       // input frames consumed per nominal frame (1 + drift + correction)
+  bool locked = false;
+  bool silent = true;     // concealer silent: priming, underrun or stream stopped
+};
+
+class Engine final : public AudioSource {
+ public:
+  Engine(const EngineConfig& config, Sink& sink, Stats& stats);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Network thread: one valid packet from the locked source.
+  void onPacket(const protocol::Packet& packet, int64_t arrivalNs);
+  // Network thread, at least every few hundred ms: frees retired streams, retries the sink.
+  void poll(int64_t nowNs);
+  // Any thread but the audio thread: fade out, then stop the sink. Waits at most ~250 ms.
+  void shutdown();
+
+  void render(float* out, size_t frames, const PlaybackTiming& timing) noexcept override;
+
+  EngineStatus status() const;
+  // Network thread: when frame `index` of the newest stream will play (CLOCK_MONOTONIC ns) by the
+  // engine's own accounting, or NaN while silent. For tests of the latency measurement.
+  double predictedPlayNs(uint64_t index) const;
+  bool sinkStarted() const { return sinkStarted_; }
+  const std::string& sinkError() const { return sinkError_; }
+
+ private:
+  struct Stream;
+
+  void startStream(const protocol::Format& format, int64_t nowNs);
+  bool ensureSink(const protocol::Format& format, int64_t nowNs);
+  void collectRetired();
+  void measureArrivalLatency(Stream& stream, int64_t arrivalNs, size_t frames);
+  void renderBlock(Stream& stream, float* out, size_t frames, const PlaybackTiming& timing) noexcept;
+  void adoptPendingStream() noexcept;
+  void followClockEstimate() noexcept;
+  static DriftController::Config unlockedDriftConfig(DriftController::Config config);
+
+  const EngineConfig config_;
+  Sink& sink_;
+  Stats& stats_;
+
+  // network thread
+  StreamTracker tracker_;
+  ClockEstimator estimator_;
+  Stream* writing_ = nullptr;  // newest stream; the network thread fills its ring
+  bool sinkStarted_ = false;
+  int64_t nextSinkRetryNs_ = 0;
+  std::string sinkError_;
+  SinkFormat sinkFormat_;
+
+  // hand-over between the threads
+  std::atomic<Stream*> pending_{nullptr};  // set by network, taken by audio
+  SpscRing<Stream*> retired_{16};          // audio -> network, freed there
+  std::atomic<double> senderRatio_{1.0};
+  std::atomic<bool> stopRequested_{false};
+  std::atomic<bool> fadedOut_{false};
+
+  // audio thread
+  Stream* current_ = nullptr;
+  DriftController drift_;
+  DriftController::Config driftConfig_;
+  bool driftLocked_ = false;
+  double feedForward_ = 1.0;  // sender rate / nominal, as last applied
+  LatencyTarget target_;
+  int64_t lastRenderNs_ = 0;
+  double smoothedDelaySec_ = -1;
+  double lastNearMissSec_ = -1e9;
+
+  // status (written by either thread, read by stats)
+  std::atomic<uint64_t> statusFormat_{0}, statusSinkFormat_{0};
+  std::atomic<double> statusTargetMs_{0}, statusLatencyMs_{0}, statusSpeed_{1}, statusPpm_{0};
+  std::atomic<bool> statusLocked_{false}, statusSilent_{true};
+};
+
+}  // namespace scream::receiver

@@ -1,0 +1,46 @@
+// The boundary between the receiver engine and a sound API (PipeWire's plugin boundary in
+// spirit): a Sink owns a device and its audio thread and pulls float frames from an AudioSource.
+// Format negotiation happens once, in Sink::start(): the engine asks for the stream's format and
+// adapts (resampling, channel remap) to whatever the sink answers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace scream::receiver {
+
+struct SinkFormat {
+  uint32_t sampleRate = 0;
+  uint8_t channels = 0;
+  uint16_t channelMask = 0;  // speaker positions of the sink's channels (protocol/channel_map.h)
+};
+
+// What the sink knows about the block it asks for.
+struct PlaybackTiming {
+  int64_t nowNs = 0;               // CLOCK_MONOTONIC when render() was called
+  double deviceDelayFrames = 0.0;  // frames (sink rate) queued in the device ahead of this block
+};
+
+// Implemented by the engine; called only from the sink's audio thread.
+class AudioSource {
+ public:
+  // Fills `frames` interleaved float frames in the sink's format. Real-time safe.
+  virtual void render(float* out, size_t frames, const PlaybackTiming& timing) noexcept = 0;
+
+ protected:
+  ~AudioSource() = default;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Opens the device close to `wanted` and starts pulling from `source` on the sink's own thread.
+  // Returns the format the device runs at. Throws std::runtime_error with a message for the user.
+  virtual SinkFormat start(const SinkFormat& wanted, AudioSource& source) = 0;
+  // Stops pulling and releases the device. Idempotent.
+  virtual void stop() = 0;
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace scream::receiver

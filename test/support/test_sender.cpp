@@ -1,0 +1,185 @@
+#include "test_sender.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "protocol/packetizer.h"
+
+namespace scream::testing {
+
+int64_t monotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+namespace {
+
+int openSocket(uint16_t sourcePort, sockaddr_in* dest, uint16_t destPort) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_port = htons(sourcePort);
+  local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+    close(fd);
+    throw std::runtime_error("test sender: bind failed");
+  }
+  *dest = {};
+  dest->sin_family = AF_INET;
+  dest->sin_port = htons(destPort);
+  dest->sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // tests never leave the machine
+  return fd;
+}
+
+void putSample(uint8_t* p, unsigned bytes, double value) {
+  const double clipped = std::fmax(-1.0, std::fmin(value, 0.9999999));
+  const int64_t full = static_cast<int64_t>(std::llround(clipped * 2147483648.0));  // 32-bit scale
+  const uint32_t v = static_cast<uint32_t>(full);
+  if (bytes == 2) {
+    p[0] = static_cast<uint8_t>(v >> 16), p[1] = static_cast<uint8_t>(v >> 24);
+  } else if (bytes == 3) {
+    p[0] = static_cast<uint8_t>(v >> 8), p[1] = static_cast<uint8_t>(v >> 16), p[2] = static_cast<uint8_t>(v >> 24);
+  } else {
+    p[0] = static_cast<uint8_t>(v), p[1] = static_cast<uint8_t>(v >> 8);
+    p[2] = static_cast<uint8_t>(v >> 16), p[3] = static_cast<uint8_t>(v >> 24);
+  }
+}
+
+}  // namespace
+
+TestSender::TestSender(const TestSenderConfig& config) : config_(config), rng_(config.seed) {}
+
+TestSender::~TestSender() { join(); }
+
+void TestSender::start() { thread_ = std::thread([this] { run(); }); }
+
+void TestSender::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void TestSender::generate(uint64_t firstFrame, size_t frames, std::vector<uint8_t>& out) {
+  const auto& f = config_.format;
+  const unsigned bytes = f.bitsPerSample / 8;
+  out.assign(frames * f.bytesPerFrame(), 0);
+  for (size_t i = 0; i < frames; ++i) {
+    const uint64_t frame = firstFrame + i;
+    uint8_t* p = out.data() + i * f.bytesPerFrame();
+    if (!config_.probe) {
+      for (size_t b = 0; b < f.bytesPerFrame(); ++b) {
+        rng_ = rng_ * 1664525u + 1013904223u;
+        p[b] = static_cast<uint8_t>(rng_ >> 24);
+      }
+      continue;
+    }
+    const double t = static_cast<double>(frame) / f.sampleRate;
+    putSample(p, bytes, 0.5 * std::sin(2 * M_PI * 997.0 * static_cast<double>(frame % (f.sampleRate * 1000)) / f.sampleRate));
+    if (f.channels > 1) {
+      // Marker k starts at frame k * rate + rate / 2 and lasts 10 ms.
+      const uint64_t phase = (frame + f.sampleRate / 2) % f.sampleRate;
+      const uint64_t burst = f.sampleRate / 100;
+      const double m = phase < burst ? 0.5 * std::sin(2 * M_PI * 3000.0 * phase / f.sampleRate) : 0.0;
+      putSample(p + bytes, bytes, m);
+    }
+    (void)t;
+  }
+}
+
+void TestSender::run() {
+  // Like the Windows driver's timer DPC, the sender must not be late because the machine is
+  // busy: real-time priority when allowed (tests run as root), normal priority otherwise.
+  sched_param param{};
+  param.sched_priority = 30;
+  pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+  sockaddr_in dest;
+  const int fd = openSocket(config_.sourcePort, &dest, config_.destPort);
+  const auto& f = config_.format;
+  const double rate = f.sampleRate * (1.0 + config_.ppm * 1e-6);
+  const uint32_t bpf = f.bytesPerFrame();
+  protocol::Packetizer packetizer;
+  uint64_t bytesSent = 0;
+  size_t nextMarker = 0;
+  int64_t sendNs = 0;
+  auto emit = [&](const uint8_t* d, size_t n) {
+    sendto(fd, d, n, 0, reinterpret_cast<const sockaddr*>(&dest), sizeof dest);
+    ++datagrams_;
+    const uint64_t firstFrame = bytesSent / bpf;
+    bytesSent += n - protocol::kHeaderBytes;
+    const uint64_t endFrame = bytesSent / bpf;
+    const double midFrame = 0.5 * static_cast<double>(firstFrame + endFrame);
+    const double produced = static_cast<double>(startNs_) + midFrame * 1e9 / rate;
+    holdSumMs_ += (static_cast<double>(sendNs) - produced) * 1e-6 * static_cast<double>(endFrame - firstFrame);
+    holdCount_ += static_cast<double>(endFrame - firstFrame);
+    for (; nextMarker < markers_.size() && markers_[nextMarker].frame < endFrame; ++nextMarker) {
+      markers_[nextMarker].sendNs = sendNs;
+    }
+  };
+  packetizer.setFormat(f, emit);
+  startNs_ = monotonicNs();
+  const uint64_t totalFrames = static_cast<uint64_t>(config_.seconds * rate);
+  const int64_t stepNs = static_cast<int64_t>((config_.burstMs > 0 ? config_.burstMs : 1.0) * 1e6);
+  std::vector<uint8_t> chunk;
+  for (int64_t k = 1; frames_ < totalFrames; ++k) {
+    const int64_t deadline = startNs_ + k * stepNs;
+    timespec ts{static_cast<time_t>(deadline / 1'000'000'000), static_cast<long>(deadline % 1'000'000'000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
+    }
+    if (monotonicNs() - deadline > maxLatenessNs_) {
+      maxLatenessNs_ = monotonicNs() - deadline;
+      maxLatenessAtNs_ = deadline - startNs_;
+    }
+    const uint64_t due = std::min<uint64_t>(
+        totalFrames, static_cast<uint64_t>(static_cast<double>(deadline - startNs_) * 1e-9 * rate));
+    if (due <= frames_) continue;
+    if (config_.probe && f.channels > 1) {
+      for (uint64_t m = (frames_ + f.sampleRate / 2) / f.sampleRate; m * f.sampleRate + f.sampleRate / 2 < due; ++m) {
+        const uint64_t frame = m * f.sampleRate + f.sampleRate / 2;
+        if (frame < frames_) continue;
+        markers_.push_back({frame, startNs_ + static_cast<int64_t>(static_cast<double>(frame) * 1e9 / rate), 0});
+      }
+    }
+    generate(frames_, due - frames_, chunk);
+    if (config_.recordPcm) pcm_.insert(pcm_.end(), chunk.begin(), chunk.end());
+    sendNs = monotonicNs();
+    packetizer.write(chunk.data(), chunk.size(), emit);
+    frames_ = due;
+  }
+  sendNs = monotonicNs();
+  packetizer.flush(emit);
+  close(fd);
+}
+
+void sendMalformed(uint16_t port, int count, uint32_t seed) {
+  sockaddr_in dest;
+  const int fd = openSocket(0, &dest, port);
+  uint8_t buf[1400];
+  uint32_t rng = seed;
+  auto next = [&rng] { return rng = rng * 1664525u + 1013904223u; };
+  for (int i = 0; i < count; ++i) {
+    size_t n = 0;
+    switch (i % 6) {
+      case 0: n = next() % 5; break;                                        // too short
+      case 1: buf[0] = 0x80, buf[1] = 16, buf[2] = 2, n = 1157; break;      // rate multiplier 0
+      case 2: buf[0] = 0x01, buf[1] = 12, buf[2] = 2, n = 1157; break;      // bad bits
+      case 3: buf[0] = 0x01, buf[1] = 16, buf[2] = 0, n = 1157; break;      // no channels
+      case 4: buf[0] = 0x01, buf[1] = 16, buf[2] = 9, n = 1157; break;      // too many channels
+      case 5: buf[0] = 0x01, buf[1] = 16, buf[2] = 2, n = 5; break;         // empty payload
+    }
+    for (size_t b = 3; b < n; ++b) buf[b] = static_cast<uint8_t>(next() >> 24);
+    if (i % 6 == 0) for (size_t b = 0; b < n; ++b) buf[b] = static_cast<uint8_t>(next() >> 24);
+    sendto(fd, buf, n, 0, reinterpret_cast<const sockaddr*>(&dest), sizeof dest);
+  }
+  close(fd);
+}
+
+}  // namespace scream::testing

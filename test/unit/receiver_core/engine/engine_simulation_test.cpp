@@ -1,0 +1,325 @@
+// The whole engine in simulated time: a sender whose clock runs off by N ppm sends the probe
+// signal in 10 ms bursts, packets arrive with optional jitter, and a simulated sound card pulls
+// 5 ms blocks on its own clock. Deterministic and fast, so the control loop (clock estimator,
+// drift controller, latency target, concealment) is tested without wall-clock noise; the
+// integration tests repeat the important cases in real time.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <random>
+#include <vector>
+
+#include "protocol/packet.h"
+#include "protocol/packetizer.h"
+#include "receivers/core/engine.h"
+#include "support/audio_analysis.h"
+
+namespace scream::receiver {
+namespace {
+
+using protocol::Format;
+
+class SimulatedSink final : public Sink {
+ public:
+  explicit SimulatedSink(uint32_t forcedRate = 0) : forcedRate_(forcedRate) {}
+  SinkFormat start(const SinkFormat& wanted, AudioSource& source) override {
+    source_ = &source;
+    format_ = wanted;
+    if (forcedRate_) format_.sampleRate = forcedRate_;
+    return format_;
+  }
+  void stop() override {}
+  std::string describe() const override { return "simulated"; }
+  AudioSource* source_ = nullptr;
+  SinkFormat format_;
+
+ private:
+  uint32_t forcedRate_;
+};
+
+struct SimConfig {
+  Format format{48000, 16, 2, 0x3};
+  double ppm = 0;
+  double seconds = 30;
+  double burstMs = 10;
+  double jitterMs = 0;           // uniform extra delay per burst
+  double stallAtSeconds = -1;    // all packets of this 300 ms window arrive at its end
+  double silenceAtSeconds = -1;  // sender stops for 2 s here
+  Format switchTo{};             // format change at half time when sampleRate != 0
+  uint32_t sinkRate = 0;         // 0: the stream's rate
+  EngineConfig engine;
+};
+
+struct Marker {
+  int64_t productionNs;
+  int64_t arrivalNs = 0;
+  uint64_t frame = 0;
+  double predictedNs = 0;
+  int format = 0;  // 0: the first format, 1: after the switch
+  double playedNs = 0;
+};
+
+struct SimResult {
+  std::vector<float> tone;      // channel 0 as played
+  std::vector<float> marker;    // channel 1 as played
+  std::vector<int64_t> playNs;  // when each output frame played
+  std::vector<Marker> markers;
+  double meanHoldMs = 0;
+  uint32_t sinkRate = 0;
+  uint64_t underruns = 0;
+  EngineStatus status;
+};
+
+void putSample(uint8_t* p, unsigned bytes, double v) {
+  const int32_t full = static_cast<int32_t>(std::lround(std::clamp(v, -1.0, 0.999999) * 2147483647.0));
+  const uint32_t u = static_cast<uint32_t>(full);
+  for (unsigned b = 0; b < bytes; ++b) p[b] = static_cast<uint8_t>(u >> (8 * (4 - bytes + b)));
+}
+
+SimResult simulate(const SimConfig& c) {
+  Stats stats;
+  SimulatedSink sink(c.sinkRate);
+  Engine engine(c.engine, sink, stats);
+  SimResult r;
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<double> jitter(0, c.jitterMs * 1e6);
+
+  Format format = c.format;
+  protocol::Packetizer packetizer;
+  struct InFlight {
+    int64_t arrivalNs;
+    std::vector<uint8_t> bytes;
+  };
+  std::deque<InFlight> network;
+  int64_t sendNs = 0, arrivalNs = 0;
+  uint64_t produced = 0;
+  double holdSum = 0, holdCount = 0;
+  int64_t sampleOrigin = 0;  // production time of frame 0 of the current format
+  uint64_t emittedBytes = 0;  // PCM bytes of the current format sent so far
+  auto emit = [&](const uint8_t* d, size_t n) {
+    network.push_back({arrivalNs, std::vector<uint8_t>(d, d + n)});
+    // What the sender holds back: from producing each frame to sending its datagram.
+    const double rate = format.sampleRate * (1 + c.ppm * 1e-6);
+    const uint64_t first = emittedBytes / format.bytesPerFrame();
+    emittedBytes += n - protocol::kHeaderBytes;
+    const uint64_t end = emittedBytes / format.bytesPerFrame();
+    const double mid = 0.5 * static_cast<double>(first + end);
+    holdSum += (static_cast<double>(sendNs - sampleOrigin) - mid * 1e9 / rate) * 1e-6 * static_cast<double>(end - first);
+    holdCount += static_cast<double>(end - first);
+  };
+  packetizer.setFormat(format, emit);
+
+  const int64_t endNs = static_cast<int64_t>(c.seconds * 1e9);
+  const int64_t burstNs = static_cast<int64_t>(c.burstMs * 1e6);
+  int64_t nextBurst = burstNs, nextRender = 0;
+  int64_t blockFrames = 0, blockNs = 0;
+  std::vector<float> block;
+  uint64_t formatFrames = 0;
+  bool switched = false;
+
+  while (nextBurst < endNs || !network.empty()) {
+    if (sink.source_ != nullptr && blockFrames == 0) {
+      r.sinkRate = sink.format_.sampleRate;
+      blockFrames = r.sinkRate / 200;
+      blockNs = 5'000'000;
+      nextRender = network.empty() ? nextBurst : network.front().arrivalNs;
+      block.resize(static_cast<size_t>(blockFrames) * sink.format_.channels);
+    }
+    const int64_t nextArrival = network.empty() ? INT64_MAX : network.front().arrivalNs;
+    const int64_t renderAt = blockFrames ? nextRender : INT64_MAX;
+    if (renderAt <= nextArrival && renderAt <= nextBurst) {
+      if (renderAt >= endNs) break;
+      PlaybackTiming timing{renderAt, static_cast<double>(blockFrames)};
+      engine.render(block.data(), static_cast<size_t>(blockFrames), timing);
+      for (int64_t f = 0; f < blockFrames; ++f) {
+        r.tone.push_back(block[f * sink.format_.channels]);
+        r.marker.push_back(sink.format_.channels > 1 ? block[f * sink.format_.channels + 1] : 0.0f);
+        r.playNs.push_back(renderAt + blockNs + f * 1'000'000'000 / r.sinkRate);
+      }
+      nextRender += blockNs;
+    } else if (nextArrival <= nextBurst) {
+      protocol::Packet p;
+      const auto& d = network.front().bytes;
+      if (protocol::parsePacket(d.data(), d.size(), &p) == protocol::PacketError::kOk) {
+        engine.onPacket(p, network.front().arrivalNs);
+      }
+      network.pop_front();
+      engine.poll(nextArrival);
+      // The engine's own prediction of when each marker will play, taken as its packet arrives.
+      for (size_t i = r.markers.size(); i-- > 0 && r.markers[i].predictedNs == 0;) {
+        if (r.markers[i].arrivalNs <= nextArrival && r.markers[i].format == 0) {
+          r.markers[i].predictedNs = engine.predictedPlayNs(r.markers[i].frame);
+        }
+      }
+    } else {
+      // Sender timer tick: everything produced since the last tick leaves now.
+      sendNs = nextBurst;
+      nextBurst += burstNs;
+      const double t = static_cast<double>(sendNs) * 1e-9;
+      if (c.silenceAtSeconds >= 0 && t >= c.silenceAtSeconds && t < c.silenceAtSeconds + 2) {
+        packetizer.flush(emit);
+        produced = static_cast<uint64_t>(t * format.sampleRate * (1 + c.ppm * 1e-6));
+        continue;
+      }
+      if (c.switchTo.sampleRate != 0 && !switched && t >= c.seconds / 2) {
+        switched = true;
+        format = c.switchTo;
+        packetizer.setFormat(format, emit);
+        sampleOrigin = sendNs;
+        emittedBytes = 0;
+        produced = static_cast<uint64_t>(0);
+        formatFrames = 0;
+      }
+      const double rate = format.sampleRate * (1 + c.ppm * 1e-6);
+      const uint64_t due = static_cast<uint64_t>(static_cast<double>(sendNs - sampleOrigin) * 1e-9 * rate);
+      arrivalNs = sendNs + 100'000 + static_cast<int64_t>(jitter(rng));
+      if (c.stallAtSeconds >= 0 && t >= c.stallAtSeconds && t < c.stallAtSeconds + 0.3) {
+        arrivalNs = static_cast<int64_t>((c.stallAtSeconds + 0.3) * 1e9);
+      }
+      if (!network.empty()) arrivalNs = std::max(arrivalNs, network.back().arrivalNs);  // in order
+      std::vector<uint8_t> pcm;
+      const unsigned bytes = format.bitsPerSample / 8;
+      for (uint64_t f = produced; f < due; ++f) {
+        std::vector<uint8_t> frame(format.bytesPerFrame(), 0);
+        putSample(frame.data(), bytes, 0.5 * std::sin(2 * M_PI * 997.0 * static_cast<double>(f % (format.sampleRate * 1000ull)) / format.sampleRate));
+        const uint64_t phase = (f + format.sampleRate / 2) % format.sampleRate;
+        if (format.channels > 1 && phase < format.sampleRate / 100) {
+          putSample(frame.data() + bytes, bytes, 0.5 * std::sin(2 * M_PI * 3000.0 * phase / format.sampleRate));
+          if (phase == 0) r.markers.push_back({sampleOrigin + static_cast<int64_t>(f * 1e9 / rate), arrivalNs, f, 0, switched ? 1 : 0, 0});
+        }
+        pcm.insert(pcm.end(), frame.begin(), frame.end());
+      }
+      produced = due;
+      formatFrames = due;
+      packetizer.write(pcm.data(), pcm.size(), emit);
+    }
+  }
+  r.meanHoldMs = holdSum / holdCount;
+  r.underruns = stats.underruns.load();
+  r.status = engine.status();
+  (void)formatFrames;
+  return r;
+}
+
+// Latency of each marker produced after `fromSeconds`: when it played minus when it was made.
+std::vector<double> markerLatencyMs(SimResult& r, double fromSeconds) {
+  const auto onsets = scream::testing::findMarkerOnsets(r.marker, r.sinkRate);
+  std::vector<double> out;
+  for (Marker& m : r.markers) {
+    if (m.productionNs < fromSeconds * 1e9) continue;
+    for (double onset : onsets) {
+      const double ms = (r.playNs[static_cast<size_t>(onset)] - m.productionNs) * 1e-6;
+      if (ms > 0 && ms < 500) {
+        m.playedNs = static_cast<double>(r.playNs[static_cast<size_t>(onset)]);
+        out.push_back(ms);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+size_t glitches(const SimResult& r, double fromSeconds, double toSeconds) {
+  const auto report = scream::testing::detectGlitches(r.tone, r.sinkRate, fromSeconds, toSeconds);
+  return report.events;
+}
+
+void expectSteadyLatency(double ppm) {
+  SimConfig c;
+  c.ppm = ppm;
+  c.seconds = 60;
+  SimResult r = simulate(c);
+  EXPECT_EQ(r.underruns, 0u);
+  EXPECT_EQ(glitches(r, 0.2, 59.9), 0u);
+  const auto latency = markerLatencyMs(r, 10);
+  ASSERT_GE(latency.size(), 45u);
+  const double expected = 24.0 + r.meanHoldMs;
+  for (double ms : latency) EXPECT_NEAR(ms, expected, 2.0);
+  EXPECT_NEAR(r.status.senderPpm, ppm, 50);
+  // The engine's latency accounting (what the drift controller acts on) is exact: its prediction
+  // of when a marker plays, made when the marker arrived, matches when it did play.
+  size_t checked = 0;
+  for (const Marker& m : r.markers) {
+    if (m.playedNs == 0 || std::isnan(m.predictedNs)) continue;
+    EXPECT_NEAR((m.predictedNs - m.playedNs) * 1e-6, 0.0, 0.2);
+    ++checked;
+  }
+  EXPECT_GE(checked, 45u);
+  std::printf("ppm %+.0f: target %.2f engine latency %.2f; latency %.2f..%.2f ms (expected %.2f), estimate %+.1f ppm\n", ppm, r.status.targetMs, r.status.latencyMs,
+              *std::min_element(latency.begin(), latency.end()),
+              *std::max_element(latency.begin(), latency.end()), expected, r.status.senderPpm);
+}
+
+TEST(EngineSimulation, SteadyLatencyWithSenderClockFast) { expectSteadyLatency(+1000); }
+TEST(EngineSimulation, SteadyLatencyWithSenderClockSlow) { expectSteadyLatency(-1000); }
+TEST(EngineSimulation, SteadyLatencyWithMatchedClocks) { expectSteadyLatency(0); }
+
+TEST(EngineSimulation, ResamplesToTheSinkRateAtTheRightPitch) {
+  SimConfig c;
+  c.format = {44100, 16, 2, 0x3};
+  c.sinkRate = 48000;
+  c.seconds = 10;
+  const SimResult r = simulate(c);
+  EXPECT_EQ(glitches(r, 0.2, 9.9), 0u);
+  // Count rising zero crossings of the tone over the last 5 s.
+  size_t crossings = 0;
+  const size_t from = r.tone.size() - 5 * 48000;
+  for (size_t i = from + 1; i < r.tone.size(); ++i) crossings += r.tone[i - 1] < 0 && r.tone[i] >= 0;
+  EXPECT_NEAR(crossings / 5.0, 997.0, 1.0);
+}
+
+TEST(EngineSimulation, BacklogFromAStallDoesNotBuildLatency) {
+  SimConfig c;
+  c.seconds = 40;
+  c.stallAtSeconds = 10;
+  SimResult r = simulate(c);
+  const auto latency = markerLatencyMs(r, 25);
+  ASSERT_GE(latency.size(), 10u);
+  const double limit = r.status.targetMs + r.meanHoldMs + 2.0;
+  for (double ms : latency) EXPECT_LE(ms, limit) << "latency must come back down after a stall";
+}
+
+TEST(EngineSimulation, SenderSilenceIsNotAnUnderrunAndPlaybackResumes) {
+  SimConfig c;
+  c.seconds = 20;
+  c.silenceAtSeconds = 8;
+  const SimResult r = simulate(c);
+  EXPECT_EQ(r.underruns, 0u) << "a sender that stops is not an underrun";
+  EXPECT_EQ(glitches(r, 0.2, 7.9), 0u);
+  EXPECT_EQ(glitches(r, 10.3, 19.9), 0u);
+  // Sound again after the gap.
+  const size_t at = static_cast<size_t>(12.0 * r.sinkRate);
+  float peak = 0;
+  for (size_t i = at; i < at + 4800; ++i) peak = std::max(peak, std::fabs(r.tone[i]));
+  EXPECT_GT(peak, 0.4f);
+}
+
+TEST(EngineSimulation, FormatChangeFadesInsteadOfClicking) {
+  SimConfig c;
+  c.seconds = 10;
+  c.switchTo = {96000, 24, 6, 0x3F};
+  const SimResult r = simulate(c);
+  // The largest step between neighbouring samples: a 997 Hz sine at 0.5 moves at most
+  // 0.5 * 2 * pi * 997 / 48000 = 0.065 per sample; a click jumps much further.
+  float maxStep = 0;
+  for (size_t i = 1; i < r.tone.size(); ++i) maxStep = std::max(maxStep, std::fabs(r.tone[i] - r.tone[i - 1]));
+  EXPECT_LT(maxStep, 0.08f);
+  EXPECT_EQ(r.status.format.sampleRate, 96000u);
+  EXPECT_EQ(glitches(r, 5.5, 9.9), 0u) << "plays on after the switch";
+}
+
+TEST(EngineSimulation, JitterRaisesTheTargetInsteadOfGlitchingForever) {
+  SimConfig c;
+  c.seconds = 60;
+  c.jitterMs = 20;
+  const SimResult r = simulate(c);
+  EXPECT_LE(glitches(r, 30, 59.9), 0u) << "after adapting, 20 ms of jitter plays clean";
+  EXPECT_LE(r.status.targetMs, 60.0);
+  std::printf("jitter 20 ms: %llu underruns, target %.1f ms\n",
+              static_cast<unsigned long long>(r.underruns), r.status.targetMs);
+}
+
+}  // namespace
+}  // namespace scream::receiver
