@@ -1,0 +1,363 @@
+#include "pulse_sink.h"
+
+#include <pthread.h>
+#include <pulse/error.h>
+#include <pulse/proplist.h>
+#include <spdlog/spdlog.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "pulse_channel_map.h"
+#include "pulse_probe.h"
+
+namespace scream::receiver {
+
+namespace {
+
+constexpr int kRealtimePriority = 5;  // below PulseAudio's own (9) and JACK's (~70)
+
+// PULSE_LATENCY_MSEC is libpulse's own knob for a stream's buffer (it overrides tlength at
+// connect); honour it here too so the growth on underflow starts from it.
+int initialPeriods(const PulseSinkConfig& config) {
+  const char* env = std::getenv("PULSE_LATENCY_MSEC");
+  const double ms = env ? std::atof(env) : 0;
+  if (ms <= 0) return config.periods;
+  return std::min(config.maxPeriods, static_cast<int>(std::ceil(ms / config.periodMs)));
+}
+
+int64_t monotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+pa_proplist* makeProplist() {
+  pa_proplist* props = pa_proplist_new();
+  pa_proplist_sets(props, PA_PROP_APPLICATION_NAME, "Scream receiver");
+  pa_proplist_sets(props, PA_PROP_APPLICATION_ICON_NAME, "audio-card");
+  pa_proplist_sets(props, PA_PROP_MEDIA_ROLE, "music");
+  return props;
+}
+
+std::string noServerMessage(const std::string& reason) {
+  return "PulseAudio: no server at " + pulseServerAddress() + " yet; retrying (" + reason + ")";
+}
+
+}  // namespace
+
+PulseSink::PulseSink(PulseSinkConfig config) : config_(std::move(config)) {}
+
+PulseSink::~PulseSink() { stop(); }
+
+std::string PulseSink::describe() const {
+  return config_.sink.empty() ? std::string("pulse") : "pulse:" + config_.sink;
+}
+
+SinkFormat PulseSink::start(const SinkFormat& wanted, AudioSource& source) {
+  if (running_) throw std::logic_error("pulse sink already started");
+  const pa_sample_spec spec{PA_SAMPLE_FLOAT32NE, wanted.sampleRate, wanted.channels};
+  if (!pa_sample_spec_valid(&spec)) {
+    throw std::runtime_error("PulseAudio cannot play " + std::to_string(wanted.sampleRate) +
+                             " Hz with " + std::to_string(wanted.channels) + " channels");
+  }
+  format_ = wanted;
+  frameBytes_ = pa_frame_size(&spec);
+  source_ = &source;
+  loop_ = pa_threaded_mainloop_new();
+  if (loop_ == nullptr || pa_threaded_mainloop_start(loop_) < 0) {
+    if (loop_ != nullptr) pa_threaded_mainloop_free(loop_);
+    loop_ = nullptr;
+    throw std::runtime_error("PulseAudio: cannot start the client main loop");
+  }
+  // The write callback must answer within a period: ask for real-time scheduling for the
+  // mainloop thread, as PulseAudio clients do (best effort; the result is logged later).
+  pa_threaded_mainloop_lock(loop_);
+  pa_mainloop_api_once(pa_threaded_mainloop_get_api(loop_), &PulseSink::raisePriority, this);
+  pa_threaded_mainloop_unlock(loop_);
+  periods_ = std::max(initialPeriods(config_), 1);
+  running_ = true;
+  supervisor_ = std::thread([this] { supervise(); });
+  // PulseAudio converts rate, layout and sample format to the sink's: any format is fine.
+  return wanted;
+}
+
+void PulseSink::stop() {
+  if (!loop_) return;
+  {
+    std::lock_guard<std::mutex> lock(sleepMutex_);
+    running_ = false;
+  }
+  sleepWake_.notify_all();
+  pa_threaded_mainloop_lock(loop_);
+  pa_threaded_mainloop_signal(loop_, 0);
+  pa_threaded_mainloop_unlock(loop_);
+  if (supervisor_.joinable()) supervisor_.join();
+  pa_threaded_mainloop_stop(loop_);
+  pa_threaded_mainloop_free(loop_);
+  loop_ = nullptr;
+}
+
+// ------------------------------------------------------------------ supervisor thread
+
+void PulseSink::supervise() {
+  pthread_setname_np(pthread_self(), "pulse-connect");
+  pa_threaded_mainloop_lock(loop_);
+  while (!priorityTried_) pa_threaded_mainloop_wait(loop_);
+  const bool realtime = realtime_;
+  pa_threaded_mainloop_unlock(loop_);
+  if (realtime) {
+    spdlog::debug("PulseAudio: audio thread runs SCHED_FIFO {}", kRealtimePriority);
+  } else {
+    spdlog::info("PulseAudio: no real-time priority for the audio thread (needs CAP_SYS_NICE or "
+                 "an RLIMIT_RTPRIO); a busy machine may cause dropouts");
+  }
+  // Each cause is said once, not on every attempt: messages are compared without the detail in
+  // parentheses.
+  auto cause = [](const std::string& message) { return message.substr(0, message.find(" (")); };
+  int backoffMs = config_.minBackoffMs;
+  std::string lastCause;
+  while (running_) {
+    std::string error;
+    pa_threaded_mainloop_lock(loop_);
+    const Outcome outcome = connectAndPlay(&error);
+    teardownLocked();
+    pa_threaded_mainloop_unlock(loop_);
+    if (outcome == Outcome::kStopped) break;
+    if (outcome == Outcome::kLost) {
+      spdlog::warn("{}; reconnecting", error);
+      backoffMs = config_.minBackoffMs;
+      lastCause = cause(noServerMessage(""));  // most likely next, and already implied
+    } else if (cause(error) != lastCause) {
+      spdlog::error("{}", error);
+      lastCause = cause(error);
+    }
+    sleepMs(backoffMs);
+    backoffMs = std::min(backoffMs * 2, config_.maxBackoffMs);
+  }
+}
+
+void PulseSink::waitLocked(const std::function<bool()>& done) {
+  while (running_ && !done()) pa_threaded_mainloop_wait(loop_);
+}
+
+PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
+  pa_proplist* props = makeProplist();
+  context_ = pa_context_new_with_proplist(pa_threaded_mainloop_get_api(loop_), "Scream receiver",
+                                          props);
+  pa_context_set_state_callback(context_, &PulseSink::onContextState, this);
+  const std::string server = pulseServerAddress();
+  // No autospawn: a receiver running as a service must not start a sound server of its own.
+  if (pa_context_connect(context_, nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr) >= 0) {
+    waitLocked([this] {
+      const pa_context_state_t s = pa_context_get_state(context_);
+      return s == PA_CONTEXT_READY || !PA_CONTEXT_IS_GOOD(s);
+    });
+  }
+  if (!running_) return pa_proplist_free(props), Outcome::kStopped;
+  if (pa_context_get_state(context_) != PA_CONTEXT_READY) {
+    *error = noServerMessage(pa_strerror(pa_context_errno(context_)));
+    pa_proplist_free(props);
+    return Outcome::kNoServer;
+  }
+
+  const pa_sample_spec spec{PA_SAMPLE_FLOAT32NE, format_.sampleRate, format_.channels};
+  const pa_channel_map map = pulseChannelMap(format_.channelMask, format_.channels);
+  stream_ = pa_stream_new_with_proplist(context_, config_.streamName.c_str(), &spec, &map, props);
+  pa_proplist_free(props);
+  if (stream_ == nullptr) {
+    *error = std::string("PulseAudio: cannot create a stream: ") +
+             pa_strerror(pa_context_errno(context_));
+    return Outcome::kNoStream;
+  }
+  pa_stream_set_state_callback(stream_, &PulseSink::onStreamState, this);
+  pa_stream_set_write_callback(stream_, &PulseSink::onWrite, this);
+  pa_stream_set_underflow_callback(stream_, &PulseSink::onUnderflow, this);
+
+  const pa_buffer_attr attr = bufferAttr();
+  const auto flags = static_cast<pa_stream_flags_t>(
+      PA_STREAM_ADJUST_LATENCY | PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_AUTO_TIMING_UPDATE);
+  lastDelayFrames_ = 0;
+  lastCallbackNs_ = 0;
+  const char* device = config_.sink.empty() ? nullptr : config_.sink.c_str();
+  if (pa_stream_connect_playback(stream_, device, &attr, flags, nullptr, nullptr) >= 0) {
+    waitLocked([this] {
+      const pa_stream_state_t s = pa_stream_get_state(stream_);
+      return s == PA_STREAM_READY || !PA_STREAM_IS_GOOD(s) ||
+             pa_context_get_state(context_) != PA_CONTEXT_READY;
+    });
+  }
+  if (!running_) return Outcome::kStopped;
+  if (pa_stream_get_state(stream_) != PA_STREAM_READY) {
+    const int code = pa_context_errno(context_);
+    if (code == PA_ERR_NOENTITY && device != nullptr) {
+      *error = "PulseAudio: no sink named '" + config_.sink + "' on " + server +
+               "; retrying (it may appear later)";
+    } else {
+      *error = std::string("PulseAudio: cannot open a playback stream on ") + server +
+               "; retrying (" + pa_strerror(code) + ")";
+    }
+    return Outcome::kNoStream;
+  }
+
+  const pa_buffer_attr* got = pa_stream_get_buffer_attr(stream_);
+  const std::string sinkName = pa_stream_get_device_name(stream_);
+  const double msPerByte = 1000.0 / (format_.sampleRate * static_cast<double>(frameBytes_));
+  pa_threaded_mainloop_unlock(loop_);
+  spdlog::info("PulseAudio: playing on sink {} at {} ({} Hz, {} channels; server buffer "
+               "{:.1f} ms, request {:.1f} ms)",
+               sinkName, server, format_.sampleRate, format_.channels, got->tlength * msPerByte,
+               got->minreq * msPerByte);
+  pa_threaded_mainloop_lock(loop_);
+
+  uint64_t reportedUnderflows = underflows_.load();
+  for (;;) {
+    waitLocked([this, reportedUnderflows] {
+      return pa_context_get_state(context_) != PA_CONTEXT_READY ||
+             pa_stream_get_state(stream_) != PA_STREAM_READY || underflows_ != reportedUnderflows;
+    });
+    if (!running_) return Outcome::kStopped;
+    if (underflows_ == reportedUnderflows) break;
+    reportedUnderflows = underflows_.load();
+    if (periods_ < config_.maxPeriods) {
+      ++periods_;
+      const pa_buffer_attr bigger = bufferAttr();
+      if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &bigger, nullptr, nullptr)) {
+        pa_operation_unref(op);
+      }
+      pa_threaded_mainloop_unlock(loop_);
+      spdlog::info("PulseAudio: server buffer ran empty; raising it to {:.0f} ms",
+                   periods_ * config_.periodMs);
+      pa_threaded_mainloop_lock(loop_);
+    }
+    pa_threaded_mainloop_unlock(loop_);
+    spdlog::debug("PulseAudio: server buffer ran empty ({} times so far; longest gap between "
+                  "requests {:.1f} ms, longest render {:.2f} ms)",
+                  reportedUnderflows, maxGapNs_.exchange(0) * 1e-6,
+                  maxRenderNs_.exchange(0) * 1e-6);
+    pa_threaded_mainloop_lock(loop_);
+  }
+  const int code = pa_context_errno(context_);
+  *error = "PulseAudio: lost the stream on " + server + " (" + pa_strerror(code) + ")";
+  return Outcome::kLost;
+}
+
+// The engine's jitter buffer holds the latency; the server holds a few periods. It grows by a
+// period on each underflow: the server's and our thread's wake-ups are late by more than a
+// period on busy or virtual machines (10-30 ms measured on the test VM).
+pa_buffer_attr PulseSink::bufferAttr() const {
+  const auto period = static_cast<uint32_t>(
+      std::max(1.0, format_.sampleRate * config_.periodMs / 1000.0) * frameBytes_);
+  pa_buffer_attr attr;
+  attr.maxlength = static_cast<uint32_t>(-1);
+  attr.tlength = static_cast<uint32_t>(periods_) * period;
+  attr.prebuf = static_cast<uint32_t>(-1);  // = tlength: start once the buffer is full
+  attr.minreq = period;
+  attr.fragsize = static_cast<uint32_t>(-1);
+  return attr;
+}
+
+void PulseSink::teardownLocked() {
+  if (stream_ != nullptr) {
+    pa_stream_set_state_callback(stream_, nullptr, nullptr);
+    pa_stream_set_write_callback(stream_, nullptr, nullptr);
+    pa_stream_set_underflow_callback(stream_, nullptr, nullptr);
+    if (PA_STREAM_IS_GOOD(pa_stream_get_state(stream_))) pa_stream_disconnect(stream_);
+    pa_stream_unref(stream_);
+    stream_ = nullptr;
+  }
+  if (context_ != nullptr) {
+    pa_context_set_state_callback(context_, nullptr, nullptr);
+    pa_context_disconnect(context_);
+    pa_context_unref(context_);
+    context_ = nullptr;
+  }
+}
+
+void PulseSink::sleepMs(int ms) {
+  std::unique_lock<std::mutex> lock(sleepMutex_);
+  sleepWake_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return !running_; });
+}
+
+// ------------------------------------------------------------------ mainloop thread
+
+void PulseSink::raisePriority(pa_mainloop_api*, void* self) {
+  sched_param param{};
+  param.sched_priority = kRealtimePriority;
+  auto* sink = static_cast<PulseSink*>(self);
+  sink->realtime_ = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0;
+  sink->priorityTried_ = true;
+  pa_threaded_mainloop_signal(sink->loop_, 0);
+}
+
+void PulseSink::onContextState(pa_context*, void* self) {
+  pa_threaded_mainloop_signal(static_cast<PulseSink*>(self)->loop_, 0);
+}
+
+void PulseSink::onStreamState(pa_stream*, void* self) {
+  pa_threaded_mainloop_signal(static_cast<PulseSink*>(self)->loop_, 0);
+}
+
+void PulseSink::onUnderflow(pa_stream*, void* self) {
+  auto* sink = static_cast<PulseSink*>(self);
+  sink->underflows_.fetch_add(1, std::memory_order_relaxed);
+  pa_threaded_mainloop_signal(sink->loop_, 0);
+}
+
+void PulseSink::onWrite(pa_stream*, size_t bytes, void* self) {
+  static_cast<PulseSink*>(self)->write(bytes);
+}
+
+// What plays before the next frame written: the stream's queue plus the sink's own latency,
+// interpolated between the server's timing updates.
+double PulseSink::delayFrames() noexcept {
+  pa_usec_t usec = 0;
+  int negative = 0;
+  if (pa_stream_get_latency(stream_, &usec, &negative) == 0) {
+    lastDelayFrames_ = negative ? 0.0 : static_cast<double>(usec) * format_.sampleRate * 1e-6;
+  }
+  return lastDelayFrames_;  // no timing info yet (first callback): the last we knew
+}
+
+// Diagnostics for underflows: the longest gap between callbacks and the longest render.
+void PulseSink::noteTimes(int64_t renderStartNs, int64_t renderEndNs) noexcept {
+  if (lastCallbackNs_ != 0) {
+    const int64_t gap = renderStartNs - lastCallbackNs_;
+    if (gap > maxGapNs_.load(std::memory_order_relaxed)) {
+      maxGapNs_.store(gap, std::memory_order_relaxed);
+    }
+  }
+  lastCallbackNs_ = renderStartNs;
+  const int64_t took = renderEndNs - renderStartNs;
+  if (took > maxRenderNs_.load(std::memory_order_relaxed)) {
+    maxRenderNs_.store(took, std::memory_order_relaxed);
+  }
+}
+
+// Real time: renders straight into the server's memory block; no locks, allocation or logging.
+void PulseSink::write(size_t bytes) noexcept {
+  while (bytes >= frameBytes_) {
+    void* data = nullptr;
+    size_t size = bytes;
+    if (pa_stream_begin_write(stream_, &data, &size) < 0 || data == nullptr) return;
+    const size_t frames = std::min(size, bytes) / frameBytes_;
+    if (frames == 0) {
+      pa_stream_cancel_write(stream_);
+      return;
+    }
+    PlaybackTiming timing;
+    timing.nowNs = monotonicNs();
+    timing.deviceDelayFrames = delayFrames();
+    source_->render(static_cast<float*>(data), frames, timing);
+    noteTimes(timing.nowNs, monotonicNs());
+    if (pa_stream_write(stream_, data, frames * frameBytes_, nullptr, 0, PA_SEEK_RELATIVE) < 0) {
+      return;
+    }
+    bytes -= frames * frameBytes_;
+  }
+}
+
+}  // namespace scream::receiver
