@@ -17,6 +17,14 @@
 namespace scream::testing {
 namespace {
 
+// The drift tests pin the target so that "latency stays within +-2 ms of the target" has one
+// target to compare with. With the automatic target (24 ms to start) this 2-core VM's 10-30 ms
+// scheduling stalls cause an occasional early underrun, after which the target rightly rises;
+// the adaptation itself is covered deterministically in engine_simulation_test.cpp, and the
+// benchmark measures the default settings.
+constexpr double kPinnedTargetMs = 40;
+constexpr const char* kPinnedTargetArg = "40";
+
 double soakSeconds() {
   const char* s = std::getenv("SCREAM_SOAK_SECONDS");
   return s ? std::atof(s) : 60.0;
@@ -71,7 +79,8 @@ LatencyResult markerLatencies(const TestSender& sender, const WavData& wav, cons
 
 void playProbe(double ppm, const char* name) {
   const double seconds = soakSeconds();
-  Receiver r = startReceiver(name, {"-o", "file:{dir}/out.wav", "--stats", "5"});
+  Receiver r = startReceiver(name, {"-o", "file:{dir}/out.wav", "--stats", "5", "--latency",
+                                    kPinnedTargetArg});
   const std::string wavPath = r.dir + "/out.wav";
   TestSenderConfig config;
   config.destPort = r.port;
@@ -104,21 +113,25 @@ void playProbe(double ppm, const char* name) {
   // Latency after lock (10 s) stays within +-2 ms of target + what the sender itself holds back.
   const LatencyResult latency = markerLatencies(sender, wav, timing, 10.0);
   ASSERT_GE(latency.afterLockMs.size(), static_cast<size_t>(seconds - 12)) << r.log();
-  const double expected = 24.0 + sender.meanHoldMs();
+  const double expected = kPinnedTargetMs + sender.meanHoldMs();
   std::printf("ppm %+.0f: marker latency median %.2f ms, min %.2f, max %.2f, expected %.2f "
-              "(target 24 + sender hold %.2f); sender woke up to %.2f ms late at %.1f s\n",
-              ppm, latency.medianMs, latency.minMs, latency.maxMs, expected, sender.meanHoldMs(),
-              sender.maxLatenessMs(), sender.maxLatenessAtSeconds());
+              "(target %.0f + sender hold %.2f); sender woke up to %.2f ms late at %.1f s\n",
+              ppm, latency.medianMs, latency.minMs, latency.maxMs, expected, kPinnedTargetMs,
+              sender.meanHoldMs(), sender.maxLatenessMs(), sender.maxLatenessAtSeconds());
   EXPECT_NEAR(latency.minMs, expected, 2.0);
   EXPECT_NEAR(latency.maxMs, expected, 2.0);
-  EXPECT_NE(r.log().find("underruns 0"), std::string::npos) << r.log();
+  const std::string log = r.log();
+  const size_t lastCount = log.rfind("underruns ");
+  ASSERT_NE(lastCount, std::string::npos) << log;
+  EXPECT_EQ(log.compare(lastCount, 12, "underruns 0 "), 0) << "last stats line: " << log.substr(lastCount);
 }
 
 TEST(ReceiverFile, ProbeCleanWithSenderClockFast1000ppm) { playProbe(+1000, "fast"); }
 TEST(ReceiverFile, ProbeCleanWithSenderClockSlow1000ppm) { playProbe(-1000, "slow"); }
 
 TEST(ReceiverFile, MalformedFloodAndSecondSenderChangeNothing) {
-  Receiver r = startReceiver("flood", {"-o", "file:{dir}/out.wav", "--stats", "1"});
+  Receiver r = startReceiver("flood", {"-o", "file:{dir}/out.wav", "--stats", "1", "--latency",
+                                       kPinnedTargetArg});
   TestSenderConfig config;
   config.destPort = r.port;
   config.seconds = 12;
