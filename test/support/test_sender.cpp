@@ -142,7 +142,9 @@ void TestSender::run() {
         totalFrames, static_cast<uint64_t>(static_cast<double>(deadline - startNs_) * 1e-9 * rate));
     if (due <= frames_) continue;
     if (config_.probe && f.channels > 1) {
-      for (uint64_t m = (frames_ + f.sampleRate / 2) / f.sampleRate; m * f.sampleRate + f.sampleRate / 2 < due; ++m) {
+      // Markers sit half a second into each second; start from the current second so a chunk
+      // that begins exactly on a marker frame still gets it.
+      for (uint64_t m = frames_ / f.sampleRate; m * f.sampleRate + f.sampleRate / 2 < due; ++m) {
         const uint64_t frame = m * f.sampleRate + f.sampleRate / 2;
         if (frame < frames_) continue;
         markers_.push_back({frame, startNs_ + static_cast<int64_t>(static_cast<double>(frame) * 1e9 / rate), 0});
