@@ -150,6 +150,9 @@ int runReceiver(const Options& o) {
 
   bool outputBroken = false;
   auto onDatagram = [&](const Datagram& d) {
+    // Cannot happen with the default 64 KiB slots (no IPv4 UDP datagram is larger); a cut-off
+    // datagram would otherwise be played with its tail missing.
+    if (d.truncated) return;
     protocol::Packet packet;
     const protocol::PacketError e = protocol::parsePacket(d.data, d.size, &packet);
     if (e != protocol::PacketError::kOk) {
