@@ -11,6 +11,7 @@ StatsSnapshot StatsSnapshot::take(const Stats& stats) {
   s.underruns = stats.underruns.load();
   s.concealedFrames = stats.concealedFrames.load();
   s.overflowFrames = stats.ringOverflowFrames.load();
+  s.backlogFlushes = stats.backlogFlushes.load();
   for (size_t i = 0; i < protocol::kPacketErrorCount; ++i) s.malformed[i] = stats.malformed[i].load();
   return s;
 }
@@ -31,6 +32,7 @@ std::string formatStatsLine(const std::string& source, const EngineStatus& e, co
       e.format.sampleRate, e.format.bitsPerSample, e.format.channels, e.targetMs, e.latencyMs,
       e.silent ? " (silent)" : "", e.senderPpm, e.locked ? "" : " (locking)", e.speed, s.underruns,
       concealedMs);
+  if (s.backlogFlushes > 0) line += fmt::format(" | backlog dropped {}x", s.backlogFlushes);
   if (s.overflowFrames > 0) line += fmt::format(" | overflow {} frames", s.overflowFrames);
   return line;
 }

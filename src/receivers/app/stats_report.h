@@ -9,7 +9,8 @@
 namespace scream::receiver {
 
 struct StatsSnapshot {
-  uint64_t packets = 0, otherSource = 0, underruns = 0, concealedFrames = 0, overflowFrames = 0;
+  uint64_t packets = 0, otherSource = 0, underruns = 0, concealedFrames = 0, overflowFrames = 0,
+           backlogFlushes = 0;
   uint64_t malformed[protocol::kPacketErrorCount] = {};
 
   static StatsSnapshot take(const Stats& stats);

@@ -20,6 +20,11 @@ constexpr double kNearMissMs = 2.0;  // ring this close to empty after a block: 
 constexpr double kNearMissHoldSeconds = 1.0;    // at most one near miss per second raises the target
 constexpr double kSettleSeconds = 2.0;          // after a fade-in the ring is still settling
 constexpr int64_t kSinkRetryNs = 2'000'000'000;
+// Latency this far above target (at least the target again, at least 50 ms) is a backlog, not
+// drift: the device stopped pulling (server restart, suspend) or a long stall delivered a pile
+// at once. Draining it through the resampler at +2 % would take 50 s per second of backlog, so
+// it is faded out and dropped instead: one short dip.
+constexpr double kBacklogMarginSec = 0.05;
 
 double payloadMs(const protocol::Format& f) {
   return 1000.0 * (protocol::kPayloadBytes / f.bytesPerFrame()) / f.sampleRate;
@@ -64,7 +69,10 @@ struct Engine::Stream final : FrameProvider {
     size_t got = 0;
     if (concealer.silent()) {
       const size_t available = ring.readAvailable() / channels;
-      if (available > 0 && static_cast<double>(available) >= primeFrames) {
+      // Wait until the network thread has seen the silence (it then forgets its smoothed
+      // latency), so the drift controller never acts on a latency measured before the refill.
+      if (available > 0 && static_cast<double>(available) >= primeFrames &&
+          std::isnan(arrivalLatencySec.load(std::memory_order_relaxed))) {
         // Audio that piled up while silent is stale: keep only the prime level, so latency
         // cannot build up at start or after an outage (upstream's socket backlog defect).
         const size_t keep = static_cast<size_t>(primeFrames);
@@ -311,7 +319,12 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   const double latencySec = s.arrivalLatencySec.load(std::memory_order_relaxed);
   if (!s.concealer.silent() && !std::isnan(latencySec)) {
     smoothedDelaySec_ = latencySec;
-    if (config_.quality != ResamplerQuality::kOff) {
+    if (config_.quality == ResamplerQuality::kOff) {
+      // --resampler off: no latency control at all (the benchmark's baseline)
+    } else if (latencySec > targetSec + std::max(targetSec, kBacklogMarginSec)) {
+      s.concealer.fadeOutNow();  // this block fades out; the refill keeps only the prime level
+      stats_.backlogFlushes.fetch_add(1, std::memory_order_relaxed);
+    } else {
       correction = drift_.update((latencySec - targetSec) * sourceRate, dt);
     }
   } else if (s.concealer.silent()) {

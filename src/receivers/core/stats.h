@@ -21,6 +21,7 @@ struct Stats {
   // audio thread
   std::atomic<uint64_t> underruns{0};
   std::atomic<uint64_t> concealedFrames{0};
+  std::atomic<uint64_t> backlogFlushes{0};  // latency far above target: faded out, dropped, faded in
   std::atomic<uint64_t> renderedFrames{0};
 
   uint64_t malformedTotal() const {

@@ -241,8 +241,12 @@ TEST(PulseSink, ServerRestartResumesPlayback) {
   const long first = firstSound(tone);
   ASSERT_GE(first, 0) << "playback did not resume\n" << log;
   const double resumeSeconds = (rec.frame0Ns() + first * 1e9 / 48000 - readyNs) * 1e-9;
-  // Not asserted: the engine keeps the backlog that built up while nothing played and drains it
-  // through the resampler (see the report), which the glitch detector counts.
+  // The backlog that piled up while nothing played is dropped at once (one fade), not drained
+  // through the resampler for a minute. The glitch count after resuming is printed, not asserted:
+  // with the automatic 24 ms target, the freshly restarted server's latency settling and this
+  // VM's stalls still cause speed corrections the detector sometimes counts (the simulation
+  // asserts the clean case: BacklogFromASinkOutageIsDroppedNotDrained).
+  EXPECT_NE(log.find("backlog dropped"), std::string::npos) << log;
   const GlitchReport glitches = detectGlitches(tone, 48000, first / 48000.0 + 1.0,
                                                first / 48000.0 + 4.0);
   std::printf("restart: resumed %.2f s after the server answered; %zu glitch events in the 3 s "
