@@ -25,6 +25,10 @@ constexpr int64_t kSinkRetryNs = 2'000'000'000;
 // at once. Draining it through the resampler at +2 % would take 50 s per second of backlog, so
 // it is faded out and dropped instead: one short dip.
 constexpr double kBacklogMarginSec = 0.05;
+// The ring must hold about two sender bursts (~10 ms each) on top of what the device holds, whatever
+// the target says: a target inside the device's own buffer would leave the ring empty.
+constexpr double kMinRingSec = 0.019;  // with a 5 ms device: the 24 ms default target
+constexpr double kDeviceSmoothingSeconds = 1.0;
 
 double payloadMs(const protocol::Format& f) {
   return 1000.0 * (protocol::kPayloadBytes / f.bytesPerFrame()) / f.sampleRate;
@@ -231,6 +235,12 @@ void Engine::collectRetired() {
 
 void Engine::poll(int64_t nowNs) {
   collectRetired();
+  const double targetMs = statusTargetMs_.load(std::memory_order_relaxed);
+  if (config_.latencyMs > 0 && targetMs > config_.latencyMs + 0.5 && !warnedTargetRaised_) {
+    warnedTargetRaised_ = true;
+    spdlog::warn("latency {:.0f} ms is less than the output device itself holds; playing at "
+                 "{:.0f} ms instead", config_.latencyMs, targetMs);
+  }
   if (writing_ == nullptr && tracker_.started()) startStream(tracker_.format(), nowNs);
 }
 
@@ -307,8 +317,11 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   lastRenderNs_ = t.nowNs;
 
   target_.tick(nowSec);
-  const double targetSec = target_.frames() / 1000.0;
   const double deviceSec = t.deviceDelayFrames / sinkRate;
+  deviceDelaySec_ = deviceDelaySec_ < 0
+                        ? deviceSec
+                        : deviceDelaySec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (deviceSec - deviceDelaySec_);
+  const double targetSec = std::max(target_.frames() / 1000.0, deviceDelaySec_ + kMinRingSec);
   const double resamplerFrames = s.resampler.delayFrames();
   // How much the ring must hold before fading in so that ring + device + resampler = target.
   s.primeFrames = std::max((targetSec - deviceSec) * sourceRate - resamplerFrames,
@@ -374,7 +387,7 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   stats_.concealedFrames.fetch_add(concealed - s.concealedReported, std::memory_order_relaxed);
   s.concealedReported = concealed;
   stats_.renderedFrames.fetch_add(frames, std::memory_order_relaxed);
-  statusTargetMs_.store(target_.frames(), std::memory_order_relaxed);
+  statusTargetMs_.store(targetSec * 1000.0, std::memory_order_relaxed);
   if (smoothedDelaySec_ >= 0) statusLatencyMs_.store(smoothedDelaySec_ * 1000.0, std::memory_order_relaxed);
   statusSpeed_.store(speed, std::memory_order_relaxed);
   statusSilent_.store(s.concealer.silent(), std::memory_order_relaxed);

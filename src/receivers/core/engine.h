@@ -97,6 +97,7 @@ class Engine final : public AudioSource {
   int64_t nextSinkRetryNs_ = 0;
   std::string sinkError_;
   SinkFormat sinkFormat_;
+  bool warnedTargetRaised_ = false;
 
   // hand-over between the threads
   std::atomic<Stream*> pending_{nullptr};  // set by network, taken by audio
@@ -114,6 +115,7 @@ class Engine final : public AudioSource {
   LatencyTarget target_;
   int64_t lastRenderNs_ = 0;
   double smoothedDelaySec_ = -1;
+  double deviceDelaySec_ = -1;  // what the device holds, smoothed over about a second
   double lastNearMissSec_ = -1e9;
 
   // status (written by either thread, read by stats)

@@ -18,12 +18,12 @@ namespace scream::testing {
 namespace {
 
 // The drift tests pin the target so that "latency stays within +-2 ms of the target" has one
-// target to compare with. With the automatic target (24 ms to start) this 2-core VM's 10-30 ms
-// scheduling stalls cause an occasional early underrun, after which the target rightly rises;
-// the adaptation itself is covered deterministically in engine_simulation_test.cpp, and the
-// benchmark measures the default settings.
-constexpr double kPinnedTargetMs = 40;
-constexpr const char* kPinnedTargetArg = "40";
+// target to compare with: 60 ms, above the sender's 10 ms bursts plus the 10-30 ms scheduling
+// stalls of this 2-core VM. With the automatic target (24 ms to start) those stalls cause an
+// occasional early underrun, after which the target rightly rises; the adaptation itself is
+// covered deterministically in engine_simulation_test.cpp.
+constexpr double kPinnedTargetMs = 60;
+constexpr const char* kPinnedTargetArg = "60";
 
 double soakSeconds() {
   const char* s = std::getenv("SCREAM_SOAK_SECONDS");

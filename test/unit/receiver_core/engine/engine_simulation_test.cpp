@@ -50,6 +50,7 @@ struct SimConfig {
   double sinkPauseAtSeconds = -1;  // the sound card stops pulling for 2 s here (server restart)
   Format switchTo{};             // format change at half time when sampleRate != 0
   uint32_t sinkRate = 0;         // 0: the stream's rate
+  double deviceDelayMs = 0;      // what the device holds beyond the block it is given
   EngineConfig engine;
 };
 
@@ -137,12 +138,13 @@ SimResult simulate(const SimConfig& c) {
         nextRender = pauseNs + 2'000'000'000;
         continue;
       }
-      PlaybackTiming timing{renderAt, static_cast<double>(blockFrames)};
+      const int64_t extraNs = static_cast<int64_t>(c.deviceDelayMs * 1e6);
+      PlaybackTiming timing{renderAt, static_cast<double>(blockFrames) + c.deviceDelayMs * r.sinkRate / 1000.0};
       engine.render(block.data(), static_cast<size_t>(blockFrames), timing);
       for (int64_t f = 0; f < blockFrames; ++f) {
         r.tone.push_back(block[f * sink.format_.channels]);
         r.marker.push_back(sink.format_.channels > 1 ? block[f * sink.format_.channels + 1] : 0.0f);
-        r.playNs.push_back(renderAt + blockNs + f * 1'000'000'000 / r.sinkRate);
+        r.playNs.push_back(renderAt + blockNs + extraNs + f * 1'000'000'000 / r.sinkRate);
       }
       nextRender += blockNs;
     } else if (nextArrival <= nextBurst) {
@@ -299,6 +301,17 @@ TEST(EngineSimulation, BacklogFromASinkOutageIsDroppedNotDrained) {
   const double limit = r.status.targetMs + r.meanHoldMs + 2.0;
   for (double ms : latency) EXPECT_LE(ms, limit);
   EXPECT_EQ(glitches(r, 13, 29.9), 0u);
+}
+
+TEST(EngineSimulation, PinnedTargetInsideTheDeviceBufferIsRaised) {
+  SimConfig c;
+  c.seconds = 20;
+  c.engine.latencyMs = 24;
+  c.deviceDelayMs = 60;  // a sound server that holds more than the whole target
+  SimResult r = simulate(c);
+  EXPECT_EQ(r.underruns, 0u);
+  EXPECT_EQ(glitches(r, 1, 19.9), 0u);
+  EXPECT_NEAR(r.status.targetMs, 5 + 60 + 19, 1.0) << "block + device + two sender bursts";
 }
 
 TEST(EngineSimulation, SenderSilenceIsNotAnUnderrunAndPlaybackResumes) {
