@@ -20,6 +20,7 @@ constexpr double kNearMissMs = 2.0;  // ring this close to empty after a block: 
 constexpr double kNearMissHoldSeconds = 1.0;    // at most one near miss per second raises the target
 constexpr double kSettleSeconds = 2.0;          // after a fade-in the ring is still settling
 constexpr int64_t kSinkRetryNs = 2'000'000'000;
+constexpr int64_t kFadeWaitNs = 250'000'000;  // longest wait for the audio thread to fade out
 // Latency this far above target (at least the target again, at least 50 ms) is a backlog, not
 // drift: the device stopped pulling (server restart, suspend) or a long stall delivered a pile
 // at once. Draining it through the resampler at +2 % would take 50 s per second of backlog, so
@@ -201,7 +202,8 @@ bool Engine::ensureSink(const protocol::Format& format, int64_t nowNs) {
   if (sinkStarted_) return true;
   if (nowNs < nextSinkRetryNs_) return false;
   try {
-    sinkFormat_ = sink_.start({format.sampleRate, format.channels, format.channelMask}, *this);
+    sinkWanted_ = {format.sampleRate, format.channels, format.channelMask};
+    sinkFormat_ = sink_.start(sinkWanted_, *this);
     sinkStarted_ = true;
     sinkError_.clear();
     statusSinkFormat_.store(packFormat({sinkFormat_.sampleRate, 32, sinkFormat_.channels,
@@ -217,6 +219,13 @@ bool Engine::ensureSink(const protocol::Format& format, int64_t nowNs) {
 }
 
 void Engine::startStream(const protocol::Format& format, int64_t nowNs) {
+  if (reopening_ && !finishReopen(nowNs)) return;
+  if (sinkStarted_ && sink_.reopensForNewFormat() &&
+      (format.sampleRate != sinkWanted_.sampleRate || format.channels != sinkWanted_.channels ||
+       format.channelMask != sinkWanted_.channelMask)) {
+    requestReopen(format, nowNs);
+    return;
+  }
   if (!ensureSink(format, nowNs)) return;
   auto* stream = new Stream(format, sinkFormat_, config_);
   writing_ = stream;
@@ -244,6 +253,8 @@ void Engine::poll(int64_t nowNs) {
   if (writing_ == nullptr && tracker_.started()) startStream(tracker_.format(), nowNs);
 }
 
+// Waits (at most 250 ms) for the audio thread to fade the playing stream out, then stops the
+// sink, which joins its audio thread.
 void Engine::shutdown() {
   stopRequested_.store(true);
   if (sinkStarted_) {
@@ -252,6 +263,41 @@ void Engine::shutdown() {
     }
   }
   sink_.stop();
+}
+
+
+// A new layout or rate: fade the playing stream out, then stop the device and start it again
+// in the new format, so 5.1 after stereo plays on six speakers instead of being folded into two.
+// Non-blocking: packets keep being read meanwhile (and dropped: the refill primes afresh).
+void Engine::requestReopen(const protocol::Format& format, int64_t nowNs) {
+  if (reopening_) return;
+  spdlog::info("output {}: reopening for {} Hz, {} channels", sink_.describe(), format.sampleRate,
+               format.channels);
+  reopening_ = true;
+  reopenSinceNs_ = nowNs;
+  writing_ = nullptr;
+  stopRequested_.store(true);  // the audio thread fades out and then renders silence
+}
+
+// Once faded out (or after 250 ms without the audio thread answering): stop the sink, which
+// joins its audio thread; its state then belongs to this thread until the next start.
+bool Engine::finishReopen(int64_t nowNs) {
+  if (!fadedOut_.load() && nowNs - reopenSinceNs_ < kFadeWaitNs) return false;
+  sink_.stop();
+  collectRetired();
+  Stream* pending = pending_.exchange(nullptr);
+  if (pending != current_) delete pending;
+  delete current_;
+  current_ = nullptr;
+  lastRenderNs_ = 0;
+  deviceDelaySec_ = -1;
+  smoothedDelaySec_ = -1;
+  stopRequested_.store(false);
+  fadedOut_.store(false);
+  sinkStarted_ = false;
+  nextSinkRetryNs_ = 0;
+  reopening_ = false;
+  return true;
 }
 
 // ---------------------------------------------------------------- audio thread

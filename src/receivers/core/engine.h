@@ -78,6 +78,8 @@ class Engine final : public AudioSource {
 
   void startStream(const protocol::Format& format, int64_t nowNs);
   bool ensureSink(const protocol::Format& format, int64_t nowNs);
+  void requestReopen(const protocol::Format& format, int64_t nowNs);
+  bool finishReopen(int64_t nowNs);
   void collectRetired();
   void measureArrivalLatency(Stream& stream, int64_t arrivalNs, size_t frames);
   void renderBlock(Stream& stream, float* out, size_t frames, const PlaybackTiming& timing) noexcept;
@@ -97,7 +99,10 @@ class Engine final : public AudioSource {
   int64_t nextSinkRetryNs_ = 0;
   std::string sinkError_;
   SinkFormat sinkFormat_;
+  SinkFormat sinkWanted_;  // what the sink was last asked for
   bool warnedTargetRaised_ = false;
+  bool reopening_ = false;  // the sink is fading out to be started in a new format
+  int64_t reopenSinceNs_ = 0;
 
   // hand-over between the threads
   std::atomic<Stream*> pending_{nullptr};  // set by network, taken by audio

@@ -38,8 +38,12 @@ class Sink {
   // Opens the device close to `wanted` and starts pulling from `source` on the sink's own thread.
   // Returns the format the device runs at. Throws std::runtime_error with a message for the user.
   virtual SinkFormat start(const SinkFormat& wanted, AudioSource& source) = 0;
-  // Stops pulling and releases the device. Idempotent.
+  // Stops pulling and releases the device. Idempotent. start() may be called again afterwards.
   virtual void stop() = 0;
+  // Whether the engine should stop and start the sink again when a stream arrives with another
+  // rate or channel layout (true for devices: 5.1 after stereo really plays 5.1). A sink that
+  // cannot change format mid-way (a WAV file) answers false and gets the stream converted.
+  virtual bool reopensForNewFormat() const { return true; }
   virtual std::string describe() const = 0;
 };
 

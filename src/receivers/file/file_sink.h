@@ -23,6 +23,7 @@ class FileSink final : public Sink {
   SinkFormat start(const SinkFormat& wanted, AudioSource& source) override;
   void stop() override;
   std::string describe() const override { return "file:" + path_; }
+  bool reopensForNewFormat() const override { return false; }  // one WAV header, one format
 
  private:
   void run(AudioSource& source, SinkFormat format);

@@ -27,6 +27,7 @@ class SimulatedSink final : public Sink {
   SinkFormat start(const SinkFormat& wanted, AudioSource& source) override {
     source_ = &source;
     format_ = wanted;
+    ++starts_;
     if (forcedRate_) format_.sampleRate = forcedRate_;
     return format_;
   }
@@ -34,6 +35,7 @@ class SimulatedSink final : public Sink {
   std::string describe() const override { return "simulated"; }
   AudioSource* source_ = nullptr;
   SinkFormat format_;
+  int starts_ = 0;
 
  private:
   uint32_t forcedRate_;
@@ -72,6 +74,8 @@ struct SimResult {
   uint32_t sinkRate = 0;
   uint64_t underruns = 0;
   EngineStatus status;
+  int sinkStarts = 0;
+  unsigned sinkChannels = 0;  // at the end
 };
 
 void putSample(uint8_t* p, unsigned bytes, double v) {
@@ -122,11 +126,16 @@ SimResult simulate(const SimConfig& c) {
   bool switched = false;
 
   while (nextBurst < endNs || !network.empty()) {
-    if (sink.source_ != nullptr && blockFrames == 0) {
+    // (Re)started: a new layout. The simulated card keeps its clock; the rate must not change
+    // mid-run (tests that switch rate force one with sinkRate), or r.tone would mix two rates.
+    if (sink.source_ != nullptr && (blockFrames == 0 || block.size() != static_cast<size_t>(blockFrames) * sink.format_.channels)) {
+      if (blockFrames != 0) {
+        EXPECT_EQ(sink.format_.sampleRate, r.sinkRate);
+      }
       r.sinkRate = sink.format_.sampleRate;
       blockFrames = r.sinkRate / 200;
       blockNs = 5'000'000;
-      nextRender = network.empty() ? nextBurst : network.front().arrivalNs;
+      if (nextRender == 0) nextRender = network.empty() ? nextBurst : network.front().arrivalNs;
       block.resize(static_cast<size_t>(blockFrames) * sink.format_.channels);
     }
     const int64_t nextArrival = network.empty() ? INT64_MAX : network.front().arrivalNs;
@@ -207,6 +216,8 @@ SimResult simulate(const SimConfig& c) {
   r.meanHoldMs = holdSum / holdCount;
   r.underruns = stats.underruns.load();
   r.status = engine.status();
+  r.sinkStarts = sink.starts_;
+  r.sinkChannels = sink.format_.channels;
   (void)formatFrames;
   return r;
 }
@@ -333,11 +344,18 @@ TEST(EngineSimulation, FormatChangeFadesInsteadOfClicking) {
   SimConfig c;
   c.seconds = 10;
   c.switchTo = {96000, 24, 6, 0x3F};
+  c.sinkRate = 48000;  // a card fixed at 48 kHz, so r.tone has one rate throughout
   const SimResult r = simulate(c);
+  EXPECT_EQ(r.sinkStarts, 2) << "the device is reopened for the new layout";
+  EXPECT_EQ(r.sinkChannels, 6u) << "5.1 plays on six speakers, not folded into two";
   // The largest step between neighbouring samples: a 997 Hz sine at 0.5 moves at most
   // 0.5 * 2 * pi * 997 / 48000 = 0.065 per sample; a click jumps much further.
   float maxStep = 0;
-  for (size_t i = 1; i < r.tone.size(); ++i) maxStep = std::max(maxStep, std::fabs(r.tone[i] - r.tone[i - 1]));
+  size_t maxAt = 0;
+  for (size_t i = 1; i < r.tone.size(); ++i) {
+    if (std::fabs(r.tone[i] - r.tone[i - 1]) > maxStep) maxStep = std::fabs(r.tone[i] - r.tone[i - 1]), maxAt = i;
+  }
+  std::printf("max step %.3f at %.4f s\n", maxStep, maxAt / 48000.0);
   EXPECT_LT(maxStep, 0.08f);
   EXPECT_EQ(r.status.format.sampleRate, 96000u);
   EXPECT_EQ(glitches(r, 5.5, 9.9), 0u) << "plays on after the switch";
