@@ -219,7 +219,7 @@ Simulation::Signal noise(uint32_t bpf, uint64_t salt = 0) {
   };
 }
 
-TEST(EngineSimulation, EveryLayoutIsReproducedByteExact) {
+TEST(DriverEngineSimulation, EveryLayoutIsReproducedByteExact) {
   uint64_t seed = 1;
   for (uint8_t bits : {16, 24, 32}) {
     for (uint8_t channels = 1; channels <= 8; ++channels) {
@@ -256,7 +256,7 @@ Simulation::Signal gappy(uint32_t bpf, uint32_t rate) {
   };
 }
 
-TEST(EngineSimulation, SilenceIsSuppressedAndResumedAtFrameBoundaries) {
+TEST(DriverEngineSimulation, SilenceIsSuppressedAndResumedAtFrameBoundaries) {
   for (uint8_t bits : {16, 24, 32}) {
     for (uint8_t channels : {2, 5}) {
       SCOPED_TRACE(testing::Message() << int(bits) << " bit " << int(channels) << " ch");
@@ -279,7 +279,7 @@ TEST(EngineSimulation, SilenceIsSuppressedAndResumedAtFrameBoundaries) {
   }
 }
 
-TEST(EngineSimulation, FormatChangeMidStream) {
+TEST(DriverEngineSimulation, FormatChangeMidStream) {
   const Format a{48000, 16, 2, 0x3};
   const Format b{44100, 24, 6, 0x3F};
   Simulation sim(a, 4800, noise(4), 4, 0, 77);
@@ -297,7 +297,7 @@ TEST(EngineSimulation, FormatChangeMidStream) {
   EXPECT_EQ(rx.shortDatagrams(), 2u);
 }
 
-TEST(EngineSimulation, MuteSendsSilenceThatTheGateSuppresses) {
+TEST(DriverEngineSimulation, MuteSendsSilenceThatTheGateSuppresses) {
   const Format format{48000, 24, 2, 0x3};
   Simulation sim(format, 4800, noise(6), 2, 960, 5);
   Received rx;
@@ -368,7 +368,7 @@ SCREAM_UNINSTRUMENTED uint64_t countMismatches(uint64_t first, size_t frames, co
   return bad;
 }
 
-TEST(EngineSimulation, TwentyFourHoursAt48kHzWithoutAFrameLostOrDrifted) {
+TEST(DriverEngineSimulation, TwentyFourHoursAt48kHzWithoutAFrameLostOrDrifted) {
   const Format format{48000, 16, 1, 0x4};
   const uint32_t bufferFrames = 4800;  // 100 ms, two notifications per pass
   Simulation sim(format, bufferFrames, writeSignature, 2, 0, 2024);
