@@ -210,6 +210,37 @@ TEST(PulseSink, Surround51TonesLandOnTheirSpeakers) {
   }
 }
 
+TEST(PulseSink, SwitchFromStereoToSurroundReopensInSixChannels) {
+  // Windows starts in stereo; the user then picks 5.1 in the speaker setup. The stream must be
+  // reopened in six channels, not folded into the first stream's two (PulseAudio would then
+  // copy the front pair to the rear).
+  const std::string sinkMap = "front-left,front-right,rear-left,rear-right,front-center,lfe";
+  PulseServer server("switch", "rate=48000 channels=6 channel_map=" + sinkMap);
+  ASSERT_TRUE(server.start());
+  PulseRecorder rec("switch.monitor", 48000, sinkMap);
+  std::string error;
+  ASSERT_TRUE(rec.start(&error)) << error;
+  // The 5.1 sender comes from a new port: it may take over after 0.3 s of quiet.
+  Receiver r = startReceiver("switch", {"-o", "pulse", "--idle-timeout", "0.3"});
+  sendMultiTone(r.port, protocol::Format{48000, 16, 2, 0x3}, {440, 620}, 2);
+  sleepMs(400);
+  const std::vector<double> hz = {440, 620, 820, 60, 1020, 1240};  // FL FR FC LFE BL BR
+  sendMultiTone(r.port, protocol::Format{48000, 16, 6, 0x3F}, hz, 3);
+  sleepMs(100);
+  rec.stop();
+  ASSERT_EQ(r.stop(), 0) << r.log();
+  EXPECT_NE(r.log().find("reopening for 48000 Hz, 6 channels"), std::string::npos) << r.log();
+  // The last second of the 5.1 part: rear-left (sink channel 2) carries BL's tone, not FL's.
+  const size_t frames = rec.samples().size() / 6;
+  ASSERT_GT(frames, 48000u * 3) << r.log();
+  const size_t to = frames - 4800 * 3, from = to - 48000;
+  const auto rearLeft = rec.channel(2);
+  const double bl = tonePower(rearLeft, from, to, 1020, 48000);
+  const double fl = tonePower(rearLeft, from, to, 440, 48000);
+  EXPECT_GT(bl, 1e-3) << r.log();
+  EXPECT_GT(10 * std::log10(bl / (fl + 1e-20)), 30.0) << r.log();
+}
+
 TEST(PulseSink, ServerRestartResumesPlayback) {
   PulseServer server("restart", "rate=48000 channels=2");
   ASSERT_TRUE(server.start());
