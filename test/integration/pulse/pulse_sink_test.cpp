@@ -176,18 +176,20 @@ double tonePower(const std::vector<float>& x, size_t from, size_t to, double hz,
   return (s1 * s1 + s2 * s2 - c * s1 * s2) / static_cast<double>(to - from);
 }
 
+// A 5.1 sink that lists its channels in ALSA order (rear before center), so only a channel map
+// that names positions puts each tone on the right speaker; and a tone per Scream channel, in
+// Scream's order for mask 0x3F: FL FR FC LFE BL BR.
+const char* const kSurroundSinkMap = "front-left,front-right,rear-left,rear-right,front-center,lfe";
+const std::vector<double> kSurroundHz = {440, 620, 820, 60, 1020, 1240};
+
 TEST(PulseSink, Surround51TonesLandOnTheirSpeakers) {
-  // The sink lists its channels in ALSA order (rear before center), so only a channel map that
-  // names positions puts each tone on the right speaker.
-  const std::string sinkMap = "front-left,front-right,rear-left,rear-right,front-center,lfe";
-  PulseServer server("surround", "rate=48000 channels=6 channel_map=" + sinkMap);
+  PulseServer server("surround", std::string("rate=48000 channels=6 channel_map=") + kSurroundSinkMap);
   ASSERT_TRUE(server.start());
-  PulseRecorder rec("surround.monitor", 48000, sinkMap);
+  PulseRecorder rec("surround.monitor", 48000, kSurroundSinkMap);
   std::string error;
   ASSERT_TRUE(rec.start(&error)) << error;
   Receiver r = startReceiver("surround", {"-o", "pulse"});
-  // Scream order for mask 0x3F: FL FR FC LFE BL BR.
-  const std::vector<double> hz = {440, 620, 820, 60, 1020, 1240};
+  const std::vector<double>& hz = kSurroundHz;
   sendMultiTone(r.port, protocol::Format{48000, 16, 6, 0x3F}, hz, 3);
   sleepMs(100);
   rec.stop();
@@ -214,18 +216,16 @@ TEST(PulseSink, SwitchFromStereoToSurroundReopensInSixChannels) {
   // Windows starts in stereo; the user then picks 5.1 in the speaker setup. The stream must be
   // reopened in six channels, not folded into the first stream's two (PulseAudio would then
   // copy the front pair to the rear).
-  const std::string sinkMap = "front-left,front-right,rear-left,rear-right,front-center,lfe";
-  PulseServer server("switch", "rate=48000 channels=6 channel_map=" + sinkMap);
+  PulseServer server("switch", std::string("rate=48000 channels=6 channel_map=") + kSurroundSinkMap);
   ASSERT_TRUE(server.start());
-  PulseRecorder rec("switch.monitor", 48000, sinkMap);
+  PulseRecorder rec("switch.monitor", 48000, kSurroundSinkMap);
   std::string error;
   ASSERT_TRUE(rec.start(&error)) << error;
   // The 5.1 sender comes from a new port: it may take over after 0.3 s of quiet.
   Receiver r = startReceiver("switch", {"-o", "pulse", "--idle-timeout", "0.3"});
   sendMultiTone(r.port, protocol::Format{48000, 16, 2, 0x3}, {440, 620}, 2);
   sleepMs(400);
-  const std::vector<double> hz = {440, 620, 820, 60, 1020, 1240};  // FL FR FC LFE BL BR
-  sendMultiTone(r.port, protocol::Format{48000, 16, 6, 0x3F}, hz, 3);
+  sendMultiTone(r.port, protocol::Format{48000, 16, 6, 0x3F}, kSurroundHz, 3);
   sleepMs(100);
   rec.stop();
   ASSERT_EQ(r.stop(), 0) << r.log();
