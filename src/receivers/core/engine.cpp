@@ -57,6 +57,7 @@ struct Engine::Stream final : FrameProvider {
   Stream(const protocol::Format& f, const SinkFormat& sink, const EngineConfig& config)
       : format(f),
         channels(f.channels),
+        sinkRate(sink.sampleRate),
         ring(ringSamples(f, config)),
         concealer(f.channels, static_cast<size_t>(config.fadeMs * f.sampleRate / 1000.0)),
         resampler(f.channels,
@@ -97,6 +98,7 @@ struct Engine::Stream final : FrameProvider {
 
   const protocol::Format format;
   const size_t channels;
+  const double sinkRate;  // the device's rate when this stream was made for it
   SpscRing<float> ring;
   Concealer concealer;
   Resampler resampler;
@@ -202,7 +204,7 @@ bool Engine::ensureSink(const protocol::Format& format, int64_t nowNs) {
   if (sinkStarted_) return true;
   if (nowNs < nextSinkRetryNs_) return false;
   try {
-    sinkWanted_ = {format.sampleRate, format.channels, format.channelMask};
+    sinkWanted_ = {format.sampleRate, format.channels, format.channelMask, format.bitsPerSample};
     sinkFormat_ = sink_.start(sinkWanted_, *this);
     sinkStarted_ = true;
     sinkError_.clear();
@@ -339,15 +341,17 @@ void Engine::adoptPendingStream() noexcept {
 void Engine::render(float* out, size_t frames, const PlaybackTiming& timing) noexcept {
   adoptPendingStream();
   const bool stopping = stopRequested_.load(std::memory_order_relaxed);
+  // sinkFormat_ belongs to the network thread until a stream is handed over; the block's own
+  // channel count is always safe to use.
   if (current_ == nullptr || (stopping && fadedOut_.load(std::memory_order_relaxed))) {
-    std::fill(out, out + frames * std::max<size_t>(sinkFormat_.channels, 1), 0.0f);
+    std::fill(out, out + frames * timing.channels, 0.0f);
     return;
   }
   if (stopping) current_->concealer.fadeOutNow();
   size_t done = 0;
   while (done < frames) {
     const size_t n = std::min(frames - done, config_.maxBlockFrames);
-    renderBlock(*current_, out + done * sinkFormat_.channels, n, timing);
+    renderBlock(*current_, out + done * timing.channels, n, timing);
     done += n;
   }
   if (stopping) fadedOut_.store(true);
@@ -355,7 +359,7 @@ void Engine::render(float* out, size_t frames, const PlaybackTiming& timing) noe
 
 void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTiming& t) noexcept {
   const double sourceRate = s.format.sampleRate;
-  const double sinkRate = sinkFormat_.sampleRate;
+  const double sinkRate = s.sinkRate;
   const double nowSec = static_cast<double>(t.nowNs) * 1e-9;
   double dt = lastRenderNs_ != 0 ? static_cast<double>(t.nowNs - lastRenderNs_) * 1e-9
                                  : static_cast<double>(frames) / sinkRate;

@@ -14,12 +14,18 @@ struct SinkFormat {
   uint32_t sampleRate = 0;
   uint8_t channels = 0;
   uint16_t channelMask = 0;  // speaker positions of the sink's channels (protocol/channel_map.h)
+  // The stream's bits per sample, a hint for a sink that picks a device sample format (the
+  // engine always hands over float). 0: unknown.
+  uint8_t bitsPerSample = 0;
 };
 
 // What the sink knows about the block it asks for.
 struct PlaybackTiming {
   int64_t nowNs = 0;               // CLOCK_MONOTONIC when render() was called
   double deviceDelayFrames = 0.0;  // frames (sink rate) queued in the device ahead of this block
+  // Interleaved channels in the block (what start() returns). Said with every call because the
+  // device may pull before start() has returned its format to the engine.
+  unsigned channels = 0;
 };
 
 // Implemented by the engine; called only from the sink's audio thread.

@@ -64,6 +64,7 @@ void FileSink::run(AudioSource& source, SinkFormat format) {
     PlaybackTiming timing;
     timing.nowNs = deadline;
     timing.deviceDelayFrames = static_cast<double>(period);
+    timing.channels = format.channels;
     source.render(block.data(), period, timing);
     if (!writer_->write(block.data(), period)) {
       spdlog::error("{}", writer_->error());

@@ -351,6 +351,7 @@ void PulseSink::write(size_t bytes) noexcept {
     PlaybackTiming timing;
     timing.nowNs = monotonicNs();
     timing.deviceDelayFrames = delayFrames();
+    timing.channels = format_.channels;
     source_->render(static_cast<float*>(data), frames, timing);
     noteTimes(timing.nowNs, monotonicNs());
     if (pa_stream_write(stream_, data, frames * frameBytes_, nullptr, 0, PA_SEEK_RELATIVE) < 0) {

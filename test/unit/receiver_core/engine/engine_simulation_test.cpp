@@ -148,7 +148,8 @@ SimResult simulate(const SimConfig& c) {
         continue;
       }
       const int64_t extraNs = static_cast<int64_t>(c.deviceDelayMs * 1e6);
-      PlaybackTiming timing{renderAt, static_cast<double>(blockFrames) + c.deviceDelayMs * r.sinkRate / 1000.0};
+      PlaybackTiming timing{renderAt, static_cast<double>(blockFrames) + c.deviceDelayMs * r.sinkRate / 1000.0,
+                            sink.format_.channels};
       engine.render(block.data(), static_cast<size_t>(blockFrames), timing);
       for (int64_t f = 0; f < blockFrames; ++f) {
         r.tone.push_back(block[f * sink.format_.channels]);
