@@ -1,0 +1,89 @@
+// Reader side of the IVSHMEM ring (protocol/ivshmem_layout.h), on memory someone else maps: the
+// header is validated against the mapping, chunks are followed through writeIdx, each chunk is
+// copied out and checked for a lap before it is handed on. Knows no files and no clocks, so unit
+// tests and the fuzz target drive it on plain buffers. Single-threaded; the writer is another
+// process (or a VM) and is never trusted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "protocol/ivshmem_layout.h"
+#include "protocol/packet.h"
+
+namespace scream::receiver {
+
+// Why a header (with the magic present) cannot be followed.
+enum class IvshmemHeaderError : uint8_t {
+  kOk = 0,
+  kTruncated,          // the mapping is smaller than the 24-byte header
+  kBadOffset,          // chunk area starts inside the header
+  kBadFormat,          // rate marker, bits or channels not playable
+  kChunkNotFrames,     // chunkSize 0 or not a whole number of frames
+  kTooFewChunks,       // maxChunks < 2: no chunk could ever be read safely
+  kBeyondMapping,      // offset + maxChunks * chunkSize exceeds the mapping
+  kWriteIdxOutOfRange  // writeIdx >= maxChunks
+};
+const char* describe(IvshmemHeaderError error);
+
+// What a valid header says, in the reader's units.
+struct IvshmemLayout {
+  protocol::Format format;
+  size_t offset = 0;
+  size_t chunkBytes = 0;
+  uint16_t maxChunks = 0;
+};
+
+// Checks `header` as found at the start of a mapping of `mappingBytes` bytes. The magic is not
+// checked here (absent magic means "no writer", not an error).
+IvshmemHeaderError checkIvshmemHeader(const protocol::IvshmemHeader& header, size_t mappingBytes,
+                                      IvshmemLayout* layout);
+
+// A header snapshot with relaxed atomic loads of each field; `base` must be 4-byte aligned.
+protocol::IvshmemHeader loadIvshmemHeader(const uint8_t* base);
+
+class IvshmemReader {
+ public:
+  enum class State : uint8_t { kNoWriter, kBadHeader, kStreaming };
+  using Handler = std::function<void(const protocol::Packet&)>;
+
+  // `base` (4-byte aligned) stays valid until attach() is called again or the reader is gone.
+  void attach(const uint8_t* base, size_t bytes);
+
+  // A writer seen starting (magic absent, or a new mapping, at the previous poll) with at most
+  // this many chunks written is played from its first chunk; any other from its newest.
+  static constexpr uint16_t kFreshStartChunks = 5;
+
+  // Delivers every chunk completed since the last call, oldest first; returns how many. A chunk
+  // is copied out first and dropped if the writer may have overwritten it meanwhile (lapped):
+  // then the reader skips ahead to the newest chunk. A changed header (writer restart, new
+  // format) restarts the stream at the writer's current position.
+  int poll(const Handler& handler);
+
+  State state() const { return state_; }
+  IvshmemHeaderError lastError() const { return lastError_; }
+  const IvshmemLayout& layout() const { return layout_; }  // valid while kStreaming
+  uint64_t chunks() const { return chunks_; }              // delivered
+  uint64_t laps() const { return laps_; }                  // skips after being lapped
+  uint64_t starts() const { return starts_; }              // headers adopted (writer starts)
+
+ private:
+  bool sameWriter(const protocol::IvshmemHeader& h) const;
+  bool adopt(const protocol::IvshmemHeader& h);
+  uint16_t loadWriteIdx() const;
+
+  const uint8_t* base_ = nullptr;
+  size_t bytes_ = 0;
+  State state_ = State::kNoWriter;
+  IvshmemHeaderError lastError_ = IvshmemHeaderError::kOk;
+  protocol::IvshmemHeader active_{};  // the header being followed
+  IvshmemLayout layout_;
+  uint16_t readIdx_ = 0;      // last chunk delivered (or skipped)
+  bool sawNoWriter_ = false;  // the previous poll found no magic, or the mapping is new
+  std::vector<uint8_t> copy_;
+  uint64_t chunks_ = 0, laps_ = 0, starts_ = 0;
+};
+
+}  // namespace scream::receiver
