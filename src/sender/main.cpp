@@ -8,6 +8,8 @@
 #include <cstring>
 #include <memory>
 
+#include "sender/device_sources.h"
+#include "sender/ivshmem_send.h"
 #include "sender/marker_log.h"
 #include "sender/options.h"
 #include "sender/send_loop.h"
@@ -56,6 +58,9 @@ int main(int argc, char** argv) {
     source = std::make_unique<ToneSource>(o.format);
   } else if (o.source == "stdin") {
     source = std::make_unique<StdinSource>(o.format);
+  } else if (o.source == "pulse" || o.source == "alsa" || o.source == "jack") {
+    installSignalHandlers();  // already now: a signal must not skip removing the pulse sink
+    source = openDeviceSource(o, gStop, &error);
   } else {
     source = WavFileSource::open(o.filePath, o.loop, &error);
   }
@@ -70,6 +75,10 @@ int main(int argc, char** argv) {
       spdlog::error("{}", error);
       return kExitUsage;
     }
+  }
+  if (!o.ivshmemPath.empty()) {
+    installSignalHandlers();
+    return runIvshmemSender(*source, o, gStop);
   }
   auto udp = UdpSender::open(o.udp, &error);
   if (!udp) {

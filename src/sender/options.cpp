@@ -11,7 +11,8 @@ namespace {
 
 constexpr const char* kDescription =
     "scream-send: sends PCM audio as Scream UDP datagrams (5-byte header + 1152 PCM bytes),\n"
-    "paced in real time by CLOCK_MONOTONIC. Receivers: scream-recv or upstream Scream.";
+    "paced in real time by CLOCK_MONOTONIC or by the device clock of a pulse/alsa/jack source.\n"
+    "Receivers: scream-recv or upstream Scream.";
 
 constexpr const char* kFooter =
     "Sources:\n"
@@ -22,7 +23,12 @@ constexpr const char* kFooter =
     "              format, sent at the pace of the clock until end of input.\n"
     "  file:PATH   a WAV file (16/24/32-bit integer PCM, its own format), in real time;\n"
     "              --loop repeats it.\n"
-    "  pulse, alsa, jack: not implemented yet.\n"
+    "  pulse       creates a virtual output device (a null sink named --sink-name) on the running\n"
+    "              PulseAudio/PipeWire server in the --rate/--bits/--channels/--mask format and\n"
+    "              sends what applications play into it; the sink is removed on exit.\n"
+    "  alsa        records the ALSA capture PCM -d in the --rate/--bits/--channels format.\n"
+    "  jack        a JACK client (--jack-client) with one input port per channel, named by\n"
+    "              speaker position (FL, FR, FC, LFE, ...); the JACK server sets the rate.\n"
     "Exit status: 0 on end of input, --duration or SIGINT/SIGTERM (the partial payload is\n"
     "flushed first); 2 on a bad option or an unusable source or socket setting.";
 
@@ -54,17 +60,14 @@ bool parseBind(const std::string& text, UdpConfig* udp) {
 
 bool validateSource(Options* options, ParseResult* result) {
   const std::string& s = options->source;
-  if (s == "tone" || s == "stdin") return true;
+  if (s == "tone" || s == "stdin" || s == "pulse" || s == "alsa" || s == "jack") return true;
   if (s.rfind("file:", 0) == 0) {
     options->filePath = s.substr(5);
     if (options->filePath.empty()) return failUsage(result, "--source file: needs a path");
     return true;
   }
-  if (s == "pulse" || s == "alsa" || s == "jack") {
-    return failUsage(result,
-                     "--source " + s + " is not implemented yet (use tone, stdin or file:PATH)");
-  }
-  return failUsage(result, "--source " + s + ": unknown source (tone, stdin or file:PATH)");
+  return failUsage(
+      result, "--source " + s + ": unknown source (tone, stdin, file:PATH, pulse, alsa, jack)");
 }
 
 }  // namespace
@@ -83,16 +86,33 @@ ParseResult parseCommandLine(int argc, char** argv) {
   int ttl = 0, dscp = -1;
   uint32_t port = 4010;
 
-  app.add_option("--source", o.source, "tone | stdin | file:PATH.wav")->required();
+  app.add_option("--source", o.source, "tone | stdin | file:PATH.wav | pulse | alsa | jack")
+      ->required();
+  app.add_option("--sink-name", o.sinkName, "Name of the pulse source's virtual sink")
+      ->check([](const std::string& name) {
+        const bool plain =
+            !name.empty() &&
+            name.find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+                std::string::npos;
+        return plain ? std::string() : std::string("letters, digits, '_', '.', '-' only");
+      })
+      ->capture_default_str();
+  app.add_option("-d,--device", o.alsaDevice, "ALSA capture PCM of the alsa source")
+      ->capture_default_str();
+  app.add_option("--jack-client", o.jackClient, "JACK client name of the jack source")
+      ->capture_default_str();
   app.add_flag("--loop", o.loop, "Repeat a file source forever");
   app.add_option("--marker-log", o.markerLog,
                  "Write each tone marker's send time as a JSON line\n"
                  "{\"marker\":N,\"frame\":F,\"send_ns\":CLOCK_MONOTONIC ns}");
-  app.add_option("--rate", rate, "Sample rate of tone/stdin (multiple of 44100 or 48000)")
+  app.add_option("--rate", rate,
+                 "Sample rate of tone/stdin/pulse/alsa (multiple of 44100 or 48000)")
       ->capture_default_str();
-  app.add_option("--bits", bits, "Bits per sample of tone/stdin: 16, 24 or 32")
+  app.add_option("--bits", bits, "Bits per sample of tone/stdin/pulse/alsa/jack: 16, 24 or 32")
       ->capture_default_str();
-  app.add_option("--channels", channels, "Channels of tone/stdin: 1-8")->capture_default_str();
+  app.add_option("--channels", channels, "Channels of tone/stdin/pulse/alsa/jack: 1-8")
+      ->capture_default_str();
   app.add_option("--mask", mask,
                  "Channel mask (e.g. 0x3F); default: Windows' mask for the channel count")
       ->check(CLI::Range(int64_t{0}, int64_t{0xFFFF}));
@@ -120,6 +140,12 @@ ParseResult parseCommandLine(int argc, char** argv) {
                  "Send every N ms in a burst, as the Windows driver's timer does")
       ->check(CLI::Range(1u, 1000u))
       ->capture_default_str();
+  app.add_option("--ivshmem", o.ivshmemPath,
+                 "Write an IVSHMEM shared-memory ring to this file (e.g. /dev/shm/scream-ivshmem)\n"
+                 "instead of sending UDP; read it with scream-recv -m PATH");
+  app.add_option("--ivshmem-size", o.ivshmemSizeMiB, "Size of the --ivshmem file in MiB")
+      ->check(CLI::Range(1u, 4096u))
+      ->capture_default_str();
   app.add_flag("-v,--verbose", o.verbosity, "More output on stderr (repeatable)");
 
   try {
@@ -136,6 +162,16 @@ ParseResult parseCommandLine(int argc, char** argv) {
   if (!validateSource(&o, &result)) return result;
   if (o.loop && o.filePath.empty()) {
     failUsage(&result, "--loop applies to a file:PATH source only");
+    return result;
+  }
+  const bool deviceSource = o.source == "pulse" || o.source == "alsa" || o.source == "jack";
+  if (deviceSource && o.clockPpm != 0) {
+    failUsage(&result, "--clock-ppm does not apply to --source " + o.source +
+                           " (the device's clock paces it)");
+    return result;
+  }
+  if (!o.markerLog.empty() && !o.ivshmemPath.empty()) {
+    failUsage(&result, "--marker-log works with UDP only, not with --ivshmem");
     return result;
   }
   if (!o.markerLog.empty() && o.source != "tone") {

@@ -13,12 +13,17 @@ namespace scream::sender {
 inline constexpr int kExitUsage = 2;
 
 struct Options {
-  std::string source;    // "tone", "stdin" or "file:PATH"
+  std::string source;    // "tone", "stdin", "file:PATH", "pulse", "alsa" or "jack"
   std::string filePath;  // for file:PATH
   bool loop = false;
   std::string markerLog;                       // empty: none
-  protocol::Format format{48000, 16, 2, 0x3};  // tone and stdin
+  protocol::Format format{48000, 16, 2, 0x3};  // tone, stdin and device sources
+  std::string sinkName = "Scream";             // --sink-name: the pulse source's null sink
+  std::string alsaDevice = "default";          // -d: the alsa source's capture PCM
+  std::string jackClient = "scream-send";      // --jack-client: the jack source's client name
   UdpConfig udp;
+  std::string ivshmemPath;      // --ivshmem: write the IVSHMEM ring there instead of UDP
+  uint32_t ivshmemSizeMiB = 2;  // --ivshmem-size
   double durationSeconds = 0;  // 0: until the source ends or a signal
   double clockPpm = 0;
   uint32_t burstMs = 5;

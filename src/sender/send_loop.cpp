@@ -49,10 +49,23 @@ LoopStats runSendLoop(Source& source, UdpSender& udp, MarkerLog* markers,
     }
   };
 
+  bool done = false;
+  // A device source blocks until its clock has captured a burst: send each burst as it comes.
+  const size_t burstFrames =
+      std::clamp<size_t>(size_t{format.sampleRate} * options.burstMs / 1000, 1, kChunkFrames);
+  while (source.deviceClocked() && !done && !stop.load()) {
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(options.maxFrames - stats.frames, burstFrames));
+    const size_t got = source.read(chunk.data(), want);
+    write(chunk.data(), stats.frames, got);
+    stats.frames += got;
+    if (got < want) stats.sourceEnded = !stop.load();
+    done = got < want || stats.frames >= options.maxFrames;
+  }
+
   Pacer pacer(format.sampleRate, options.clockPpm, options.burstMs);
   pacer.start();
-  bool done = false;
-  while (!done && !stop.load()) {
+  while (!source.deviceClocked() && !done && !stop.load()) {
     pacer.sleepUntilNextBurst();
     if (stop.load()) break;
     const uint64_t due = std::min(pacer.framesDue(), options.maxFrames);

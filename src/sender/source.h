@@ -28,6 +28,10 @@ class Source {
 
   // The first latency-marker frame at or after `frame`, or kNoMarker (only the tone has them).
   virtual uint64_t nextMarker(uint64_t /*frame*/) const { return kNoMarker; }
+
+  // True for device sources (pulse, alsa, jack): read() blocks until the device has captured the
+  // frames, so the device clock paces the stream and the send loop must not pace it again.
+  virtual bool deviceClocked() const { return false; }
 };
 
 }  // namespace scream::sender

@@ -1,21 +1,16 @@
 // scream-recv: receives Scream network audio and plays it.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "options.h"
 #include "receiver.h"
+#include "systemd_notify.h"
 
 int main(int argc, char** argv) {
-  // Logs go to stderr: stdout carries PCM with -o raw.
-  auto logger = spdlog::stderr_color_mt("scream-recv");
-  logger->set_pattern("%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_default_logger(logger);
+  scream::receiver::setupLogging("scream-recv");
 
   const scream::receiver::ParseResult parsed = scream::receiver::parseOptions(argc, argv);
   if (!parsed.options) return parsed.exitCode;
   const auto& options = *parsed.options;
-  spdlog::set_level(options.verbosity >= 2   ? spdlog::level::trace
-                    : options.verbosity == 1 ? spdlog::level::debug
-                                             : spdlog::level::info);
+  scream::receiver::applyVerbosity(options.verbosity);
   return scream::receiver::runReceiver(options);
 }

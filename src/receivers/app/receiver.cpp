@@ -1,5 +1,6 @@
 #include "receiver.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -8,17 +9,22 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "protocol/packet.h"
 #include "receivers/core/engine.h"
+#include "receivers/core/ivshmem_input.h"
 #include "receivers/core/source_filter.h"
 #include "receivers/core/thread_priority.h"
 #include "receivers/core/udp_input.h"
+#include "receivers/alsa/alsa_sink.h"
 #include "receivers/file/file_sink.h"
+#include "receivers/jack/jack_sink.h"
 #include "receivers/pulse/pulse_probe.h"
 #include "receivers/pulse/pulse_sink.h"
 #include "receivers/raw/raw_output.h"
 #include "stats_report.h"
+#include "systemd_notify.h"
 
 namespace scream::receiver {
 
@@ -26,6 +32,8 @@ namespace {
 
 constexpr int kReceiveTimeoutMs = 50;
 constexpr double kMalformedReportSeconds = 10;
+constexpr double kStatusSeconds = 1;      // how often STATUS= may change for systemd
+constexpr double kNetworkRetrySeconds = 2;  // network input not openable yet (interface not up)
 
 int64_t monotonicNs() {
   timespec ts;
@@ -37,6 +45,7 @@ int64_t monotonicNs() {
 struct SignalFlags {
   std::atomic<bool> stop{false};
   std::atomic<bool> printStats{false};
+  std::atomic<bool> reload{false};
   std::atomic<int> lastSignal{0};
 };
 
@@ -48,15 +57,17 @@ std::thread startSignalThread(SignalFlags& flags, const sigset_t& set) {
       flags.lastSignal = sig;
       if (sig == SIGUSR1) {
         flags.printStats = true;
+      } else if (sig == SIGHUP) {
+        flags.reload = true;
       } else if (sig == SIGINT || sig == SIGTERM) {
         flags.stop = true;
         return;
-      }  // SIGHUP: reload arrives with the daemon issue; ignored until then.
+      }
     }
   });
 }
 
-// The one place an output is chosen. Sinks not built yet say so.
+// The one place an output is chosen.
 std::unique_ptr<Sink> makeSink(const Options& o, std::string* error) {
   auto pulse = [&o] {
     PulseSinkConfig config;
@@ -64,37 +75,122 @@ std::unique_ptr<Sink> makeSink(const Options& o, std::string* error) {
     config.streamName = o.name;
     return std::make_unique<PulseSink>(config);
   };
+  auto alsa = [&o] {
+    AlsaSinkConfig config;
+    config.device = o.alsaDevice;
+    config.targetLatencyMs = o.latencyMs;
+    return std::make_unique<AlsaSink>(config);
+  };
   switch (o.output) {
     case OutputKind::kFile: return std::make_unique<FileSink>(o.outputPath);
     case OutputKind::kPulse: return pulse();
-    case OutputKind::kAlsa:
-    case OutputKind::kJack:
-      *error = std::string("output '") + outputName(o.output) +
-               "' is not built into this scream-recv yet; available outputs: pulse, raw, "
-               "file:PATH.wav";
-      return nullptr;
+    case OutputKind::kJack: {
+      JackSinkConfig config;
+      config.clientName = o.name;
+      config.autoconnect = !o.noAutoconnect;
+      return std::make_unique<JackSink>(config);
+    }
+    case OutputKind::kAlsa: return alsa();
     case OutputKind::kDefault:
-      // A short probe: with -o pulse the sink waits for the server instead.
+      // Short probes: with an explicit -o the sink waits for its server or device instead.
       if (pulseServerAnswers(1000)) {
         spdlog::info("no -o given: using PulseAudio at {}", pulseServerAddress());
         return pulse();
       }
-      *error = "no output given (-o) and no PulseAudio server answers at " + pulseServerAddress() +
-               "; choose one with -o pulse (waits for the server), -o raw (PCM to stdout) or "
-               "-o file:PATH.wav";
+      if (alsaPlaybackDeviceOpens(o.alsaDevice)) {
+        spdlog::info("no -o given and no PulseAudio server answers: using ALSA device '{}'",
+                     o.alsaDevice);
+        return alsa();
+      }
+      *error = "no output given (-o), no PulseAudio server answers at " + pulseServerAddress() +
+               " and ALSA device '" + o.alsaDevice +
+               "' does not open; choose one with -o pulse (waits for the server), -o alsa -d "
+               "DEVICE, -o jack, -o raw (PCM to stdout) or -o file:PATH.wav";
       return nullptr;
     case OutputKind::kRaw: break;
   }
   return nullptr;
 }
 
+// Opens the network input, retrying while it cannot be opened yet (interface not up, address not
+// assigned yet) so a service started before the network recovers on its own. Returns nullptr
+// only when told to stop while waiting.
+std::unique_ptr<UdpInput> openNetworkInput(const InputConfig& input, const SignalFlags& flags,
+                                           ServiceNotifier& notifier) {
+  std::string error, reported;
+  for (;;) {
+    std::unique_ptr<UdpInput> udp = UdpInput::open(input, &error);
+    if (udp) {
+      if (!reported.empty()) spdlog::info("network input is up");
+      return udp;
+    }
+    if (error != reported) {
+      spdlog::warn("{}; retrying every {:.0f} s", error, kNetworkRetrySeconds);
+      reported = error;
+    }
+    notifier.status("waiting for the network: " + error);
+    const int64_t retryNs = monotonicNs() + static_cast<int64_t>(kNetworkRetrySeconds * 1e9);
+    while (monotonicNs() < retryNs) {
+      if (flags.stop.load()) return nullptr;
+      const timespec pause{0, kReceiveTimeoutMs * 1'000'000};
+      nanosleep(&pause, nullptr);
+      notifier.keepAlive(monotonicNs());
+    }
+  }
+}
+
+// systemd's STATUS= line: what is playing, or what the receiver waits for.
+std::string serviceStatus(const UdpInput& udp, const std::string& source, const EngineStatus& e,
+                          bool engineUsed, const std::string& output) {
+  std::string text;
+  if (!udp.rejoinError().empty()) text = "multicast join failing (" + udp.rejoinError() + "); ";
+  if (source.empty()) {
+    return text + "waiting for a sender on " + udp.describe() + "; output " + output;
+  }
+  text += "playing " + source;
+  if (engineUsed && e.hasStream) {
+    text += fmt::format(": {} Hz {} bit {} ch, latency {:.0f} ms", e.format.sampleRate,
+                        e.format.bitsPerSample, e.format.channels, e.latencyMs);
+  }
+  return text + "; output " + output;
+}
+
+// SIGHUP: reads the configuration again (the command line still wins) and applies what can
+// change without touching the stream; names what needs a restart.
+void reloadOptions(Options& running, int64_t& statsIntervalNs) {
+  ParseResult loaded = parseArguments(running.arguments);
+  if (!loaded.options) {
+    spdlog::error("reload failed, keeping the running configuration: {}", loaded.message);
+    return;
+  }
+  const Options& next = *loaded.options;
+  if (next.verbosity != running.verbosity) {
+    applyVerbosity(next.verbosity);
+    running.verbosity = next.verbosity;
+  }
+  if (next.statsSeconds != running.statsSeconds) {
+    running.statsSeconds = next.statsSeconds;
+    statsIntervalNs = static_cast<int64_t>(next.statsSeconds * 1e9);
+  }
+  const std::vector<std::string> pending = optionsNeedingRestart(running, next);
+  const std::string& file = next.configPath.empty() ? running.configPath : next.configPath;
+  spdlog::info("reloaded {}: verbosity {}, stats every {}", file.empty() ? "(no config file)" : file,
+               running.verbosity,
+               running.statsSeconds > 0 ? fmt::format("{:g} s", running.statsSeconds) : "off");
+  if (!pending.empty()) {
+    spdlog::warn("reload: {} changed; restart scream-recv to apply", fmt::join(pending, ", "));
+  }
+}
+
 }  // namespace
 
+void applyVerbosity(int verbosity) {
+  spdlog::set_level(verbosity >= 2   ? spdlog::level::trace
+                    : verbosity == 1 ? spdlog::level::debug
+                                     : spdlog::level::info);
+}
+
 int runReceiver(const Options& o) {
-  if (!o.ivshmemPath.empty()) {
-    spdlog::error("IVSHMEM input (-m) is not built into this scream-recv yet");
-    return 2;
-  }
   std::optional<SourceAddress> pinned;
   if (!o.source.empty()) {
     pinned = SourceAddress::parse(o.source);
@@ -124,13 +220,26 @@ int runReceiver(const Options& o) {
   input.port = o.port;
   input.interface = o.interface;
   input.rejoinSeconds = o.rejoinSeconds;
-  std::unique_ptr<UdpInput> udp = UdpInput::open(input, &error);
-  if (!udp) {
-    spdlog::error("{}", error);
-    return 1;
+  SignalFlags flags;
+  std::thread signals = startSignalThread(flags, set);
+  auto stopSignalThread = [&] {
+    if (!flags.stop.load()) pthread_kill(signals.native_handle(), SIGTERM);
+    signals.join();
+  };
+  ServiceNotifier notifier;
+  notifier.ready("starting");
+  // -m PATH: chunks from shared memory instead of datagrams; the rest of the loop is the same.
+  std::unique_ptr<IvshmemInput> shm =
+      o.ivshmemPath.empty() ? nullptr : std::make_unique<IvshmemInput>(o.ivshmemPath);
+  std::unique_ptr<UdpInput> udp = shm ? nullptr : openNetworkInput(input, flags, notifier);
+  if (!shm && !udp) {
+    notifier.stopping();
+    stopSignalThread();
+    spdlog::info("stopped while waiting for the network");
+    return 0;
   }
-  spdlog::info("listening on {}; output {}", udp->describe(),
-               raw ? std::string("raw (stdout)") : sink->describe());
+  const std::string outputText = raw ? std::string("raw (stdout)") : sink->describe();
+  spdlog::info("listening on {}; output {}", shm ? shm->describe() : udp->describe(), outputText);
 
   Stats stats;
   EngineConfig engineConfig;
@@ -141,14 +250,20 @@ int runReceiver(const Options& o) {
   RawOutput rawOutput;
   SourceFilter filter(pinned, static_cast<int64_t>(o.idleTimeoutSeconds * 1e9));
 
-  SignalFlags flags;
-  std::thread signals = startSignalThread(flags, set);
   std::string why;
   if (!raiseThreadPriority(kNetworkThreadPriority, &why)) {
     spdlog::debug("network thread: no real-time priority ({})", why);
   }
 
   bool outputBroken = false;
+  auto onPacket = [&](const protocol::Packet& packet, int64_t arrivalNs) {
+    if (engine) {
+      engine->onPacket(packet, arrivalNs);
+    } else if (!outputBroken) {
+      stats.packets.fetch_add(1, std::memory_order_relaxed);
+      outputBroken = !rawOutput.onPacket(packet);
+    }
+  };
   auto onDatagram = [&](const Datagram& d) {
     // Cannot happen with the default 64 KiB slots (no IPv4 UDP datagram is larger); a cut-off
     // datagram would otherwise be played with its tail missing.
@@ -168,22 +283,25 @@ int runReceiver(const Options& o) {
         break;
       case SourceFilter::Verdict::kAccept: break;
     }
-    if (engine) {
-      engine->onPacket(packet, d.arrivalNs);
-    } else if (!outputBroken) {
-      stats.packets.fetch_add(1, std::memory_order_relaxed);
-      outputBroken = !rawOutput.onPacket(packet);
-    }
+    onPacket(packet, d.arrivalNs);
   };
 
-  const int64_t statsIntervalNs = static_cast<int64_t>(o.statsSeconds * 1e9);
+  Options running = o;  // what SIGHUP may change
+  int64_t statsIntervalNs = static_cast<int64_t>(o.statsSeconds * 1e9);
+  int64_t nextStatusNs = 0;
   int64_t nextStatsNs = monotonicNs() + statsIntervalNs;
   int64_t nextMalformedNs = monotonicNs() + static_cast<int64_t>(kMalformedReportSeconds * 1e9);
   StatsSnapshot malformedBase = StatsSnapshot::take(stats);
   int exitCode = 0;
 
   while (!flags.stop.load()) {
-    if (udp->receive(kReceiveTimeoutMs, onDatagram) < 0) {
+    const int received = shm ? shm->receive(kReceiveTimeoutMs, onPacket)
+                             : udp->receive(kReceiveTimeoutMs, onDatagram);
+    if (shm) {
+      const std::string notice = shm->takeNotice();
+      if (!notice.empty()) spdlog::info("{}", notice);
+    }
+    if (received < 0 && udp) {  // the shared-memory input never fails; it waits
       spdlog::error("network input failed: {}", udp->lastError());
       exitCode = 1;
       break;
@@ -195,7 +313,20 @@ int runReceiver(const Options& o) {
     const int64_t now = monotonicNs();
     if (engine) engine->poll(now);
     const auto locked = filter.locked();
-    const std::string source = locked ? locked->toString() : std::string();
+    const std::string source = shm ? shm->describe() : locked ? locked->toString() : std::string();
+    notifier.keepAlive(now);
+    if (now >= nextStatusNs) {
+      notifier.status(!udp ? "reading " + shm->describe() + "; output " + outputText
+                           : serviceStatus(*udp, source, engine ? engine->status() : EngineStatus{},
+                                           engine != nullptr, outputText));
+      nextStatusNs = now + static_cast<int64_t>(kStatusSeconds * 1e9);
+    }
+    if (flags.reload.exchange(false)) {
+      notifier.reloading();
+      reloadOptions(running, statsIntervalNs);
+      nextStatsNs = now + statsIntervalNs;
+      notifier.reloaded();
+    }
     if (flags.printStats.exchange(false) || (statsIntervalNs > 0 && now >= nextStatsNs)) {
       spdlog::info("stats: {}", formatStatsLine(source, engine ? engine->status() : EngineStatus{},
                                                 StatsSnapshot::take(stats), engine != nullptr));
@@ -210,9 +341,9 @@ int runReceiver(const Options& o) {
     }
   }
 
+  notifier.stopping();
   if (engine) engine->shutdown();  // fade out, finalize the output
-  if (!flags.stop.load()) pthread_kill(signals.native_handle(), SIGTERM);
-  signals.join();
+  stopSignalThread();
   spdlog::info("stopped ({} packets)", stats.packets.load());
   return exitCode;
 }

@@ -7,7 +7,11 @@
 
 namespace scream::receiver {
 
-// Runs until SIGINT/SIGTERM; returns the process exit code.
+// Runs until SIGINT/SIGTERM; SIGHUP reloads the configuration file, SIGUSR1 prints stats.
+// Returns the process exit code.
 int runReceiver(const Options& options);
+
+// -v count to spdlog level: 0 info, 1 debug, 2+ trace. At start and on SIGHUP.
+void applyVerbosity(int verbosity);
 
 }  // namespace scream::receiver

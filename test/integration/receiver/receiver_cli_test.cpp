@@ -1,4 +1,4 @@
-// scream-recv's command line: help, bad values (exit 2 with a message), outputs not built yet.
+// scream-recv's command line: help, bad values (exit 2 with a message).
 #include <gtest/gtest.h>
 
 #include "receiver_fixture.h"
@@ -33,12 +33,6 @@ TEST(ReceiverCli, BadValuesExitWithCode2AndSayWhy) {
     EXPECT_EQ(code, 2) << c.args[0] << " " << out;
     EXPECT_NE(out.find(c.says), std::string::npos) << out;
   }
-}
-
-TEST(ReceiverCli, OutputsNotBuiltYetAreNamed) {
-  const auto [code, out] = runReceiverCli({"-o", "jack"});
-  EXPECT_EQ(code, 2);
-  EXPECT_NE(out.find("not built into this scream-recv yet"), std::string::npos) << out;
 }
 
 }  // namespace

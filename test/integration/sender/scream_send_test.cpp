@@ -386,7 +386,8 @@ TEST(ScreamSend, BadOptionsExitWithTwoAndSayWhy) {
       {{"--source", "tone", "--interface", "nosuchif0"}, "no such network interface"},
       {{"--source", "tone", "--duration", "-1"}, "--duration"},
       {{"--source", "tone", "--clock-ppm", "abc"}, "--clock-ppm"},
-      {{"--source", "pulse"}, "not implemented yet"},
+      {{"--source", "pulse", "--clock-ppm", "5"}, "--clock-ppm does not apply"},
+      {{"--source", "pulse", "--sink-name", "a b"}, "--sink-name"},
       {{"--source", "mic"}, "unknown source"},
       {{"--source", "stdin", "--loop"}, "--loop"},
       {{"--source", "stdin", "--marker-log", "/tmp/x"}, "--marker-log"},
@@ -420,7 +421,10 @@ TEST(ScreamSend, HelpDescribesEveryOption) {
                              "--duration",   "--clock-ppm",
                              "--burst-ms",   "--verbose",
                              "tone",         "stdin",
-                             "file:PATH",    "not implemented"}) {
+                             "file:PATH",    "pulse",
+                             "alsa",         "jack",
+                             "--sink-name",  "--device",
+                             "--jack-client"}) {
     EXPECT_NE(result.out.find(option), std::string::npos) << option;
   }
 }
