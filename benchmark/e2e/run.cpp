@@ -1,0 +1,246 @@
+// scream-bench-run: the end-to-end quality benchmark of issue 8. One private PulseAudio server
+// with a null sink serves the whole invocation; for every scenario and mode it records the sink's
+// monitor (timestamped, test/integration/pulse/pulse_recorder), starts `scream-recv -o pulse`,
+// the impairment relay and `scream-send --source tone` through it, then scores the recording
+// (score.h) and writes one JSON file per run. Mode "default" is the receiver as shipped, mode
+// "resampler-off" the baseline without drift control. scripts/bench adds machine info, the
+// summary table and the plots.
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "pulse_recorder.h"
+#include "pulse_server.h"
+#include "receiver_fixture.h"
+#include "scenarios.h"
+#include "score.h"
+#include "support/process.h"
+#include "support/test_sender.h"
+
+namespace scream::bench {
+namespace {
+
+using testing::monotonicNs;
+using testing::Process;
+
+void sleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+struct ProcessCost {
+  double cpuSeconds = 0;  // utime + stime
+  long peakRssKiB = 0;    // VmHWM
+};
+
+// Read while the process still runs: after it exits /proc no longer has it.
+ProcessCost readCost(pid_t pid) {
+  ProcessCost c;
+  const std::string stat = testing::readFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close = stat.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 0; fields >> field; ++i) {  // field 3 (state) is i == 0
+      if (i == 11) utime = std::stoull(field);
+      if (i == 12) stime = std::stoull(field);
+    }
+    c.cpuSeconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  std::istringstream status(testing::readFile("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) c.peakRssKiB = std::atol(line.c_str() + 6);
+  return c;
+}
+
+std::string jsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\', out += ch;
+    else if (ch == '\n') out += "\\n";
+    else if (static_cast<unsigned char>(ch) < 0x20) out += ' ';
+    else out += ch;
+  }
+  return out + "\"";
+}
+
+std::string join(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& a : args) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+std::string lastLineWith(const std::string& log, const std::string& what) {
+  std::string found, line;
+  std::istringstream in(log);
+  while (std::getline(in, line))
+    if (line.find(what) != std::string::npos) found = line;
+  return found;
+}
+
+struct Paths {
+  std::string recv, send, relay, outDir;
+};
+
+struct RunConfig {
+  double seconds;
+  uint64_t seed;
+  std::vector<std::string> recvArgs;
+};
+
+bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, const Paths& paths,
+            testing::PulseServer& server) {
+  const std::string tag = sc.name + "__" + mode;
+  std::fprintf(stderr, "== %s (%.0f s)\n", tag.c_str(), cfg.seconds);
+  testing::PulseRecorder recorder(server.sinkName() + ".monitor", 48000, "front-left,front-right");
+  std::string error;
+  if (!recorder.start(&error)) {
+    std::fprintf(stderr, "recorder: %s\n", error.c_str());
+    return false;
+  }
+  // This VM stalls threads by 10-30 ms: the pulse tests need a 60 ms server buffer to play clean.
+  setenv("PULSE_LATENCY_MSEC", "60", 1);
+  std::vector<std::string> recvArgs = {"-o", "pulse", "-n", "bench", "--stats", "1"};
+  if (mode == "resampler-off") recvArgs.insert(recvArgs.end(), {"--resampler", "off"});
+  recvArgs.insert(recvArgs.end(), cfg.recvArgs.begin(), cfg.recvArgs.end());
+  testing::Receiver receiver = testing::startReceiver("bench-" + sc.name, recvArgs);
+  unsetenv("PULSE_LATENCY_MSEC");
+  if (!receiver.process || !receiver.process->running()) {
+    std::fprintf(stderr, "scream-recv did not start:\n%s\n", receiver.log().c_str());
+    return false;
+  }
+  const std::string dir = receiver.dir;
+  const uint16_t relayPort = testing::freeUdpPort();
+  std::vector<std::string> relayArgv = {paths.relay, "--listen", std::to_string(relayPort), "--to",
+                                        std::to_string(receiver.port), "--seed",
+                                        std::to_string(cfg.seed), "--stats-out", dir + "/relay.json"};
+  relayArgv.insert(relayArgv.end(), sc.relayArgs.begin(), sc.relayArgs.end());
+  Process relay(relayArgv, dir + "/relay.out", dir + "/relay.err");
+  sleepMs(200);
+
+  std::vector<PlayedSpan> spans;
+  std::vector<SentMarker> markers;
+  int senderFailures = 0;
+  for (size_t i = 0; i < sc.segments.size(); ++i) {
+    const Segment& seg = sc.segments[i];
+    if (seg.gapBeforeSeconds > 0) sleepMs(static_cast<int>(seg.gapBeforeSeconds * 1000));
+    const double seconds = cfg.seconds * seg.share;
+    const std::string log = dir + "/markers" + std::to_string(i) + ".jsonl";
+    std::vector<std::string> argv = {paths.send, "--source", "tone", "--dest", "127.0.0.1", "--port",
+                                     std::to_string(relayPort), "--duration",
+                                     std::to_string(seconds), "--marker-log", log};
+    argv.insert(argv.end(), seg.senderArgs.begin(), seg.senderArgs.end());
+    const int64_t start = monotonicNs();
+    Process sender(argv, dir + "/send" + std::to_string(i) + ".out",
+                   dir + "/send" + std::to_string(i) + ".err");
+    const int code = sender.wait(static_cast<int>(seconds * 1000) + 10000);
+    if (code != 0) ++senderFailures, sender.signal(SIGKILL), sender.wait(2000);
+    spans.push_back({start, monotonicNs()});
+    for (const SentMarker& m : readMarkerLog(log)) markers.push_back(m);
+  }
+  sleepMs(700);  // the receiver's buffer plays out
+  const ProcessCost cost = readCost(receiver.process->pid());
+  recorder.stop();
+  relay.signal(SIGTERM);
+  relay.wait(3000);
+  const int recvExit = receiver.stop();
+  const std::string recvLog = receiver.log();
+
+  const Recording recording{recorder.channel(0), recorder.channel(1), recorder.rate(), recorder.frame0Ns()};
+  const Score s = score(recording, spans, markers);
+
+  std::ofstream out(paths.outDir + "/" + tag + ".json");
+  out << "{\n  \"scenario\": " << jsonString(sc.name) << ",\n  \"mode\": " << jsonString(mode)
+      << ",\n  \"description\": " << jsonString(sc.description)
+      << ",\n  \"relay_args\": " << jsonString(join(sc.relayArgs))
+      << ",\n  \"receiver_args\": " << jsonString(join(recvArgs))
+      << ",\n  \"seconds\": " << cfg.seconds << ",\n  \"seed\": " << cfg.seed
+      << ",\n  \"analysed_seconds\": " << s.analysedSeconds
+      << ",\n  \"glitch_events\": " << s.glitches.events
+      << ",\n  \"glitch_ms\": " << s.glitches.glitchMs
+      << ",\n  \"tone_rms_dbfs\": " << s.glitches.toneRmsDbfs
+      << ",\n  \"markers_sent\": " << s.markersSent
+      << ",\n  \"markers_matched\": " << s.latency.size()
+      << ",\n  \"latency_median_ms\": " << s.medianMs << ",\n  \"latency_p95_ms\": " << s.p95Ms
+      << ",\n  \"latency_max_ms\": " << s.maxMs
+      << ",\n  \"latency_slope_ms_per_min\": " << s.slopeMsPerMinute
+      << ",\n  \"receiver_cpu_s\": " << cost.cpuSeconds
+      << ",\n  \"receiver_peak_rss_kib\": " << cost.peakRssKiB
+      << ",\n  \"receiver_exit_code\": " << recvExit
+      << ",\n  \"sender_failures\": " << senderFailures
+      << ",\n  \"recorder_holes\": " << recorder.holes()
+      << ",\n  \"receiver_last_stats\": " << jsonString(lastLineWith(recvLog, "target"))
+      << ",\n  \"relay\": " << [&] {
+           std::string r = testing::readFile(dir + "/relay.json");
+           while (!r.empty() && (r.back() == '\n')) r.pop_back();
+           return r.empty() ? std::string("null") : r;
+         }()
+      << ",\n  \"log_dir\": " << jsonString(dir)
+      << ",\n  \"glitch_time_origin\": \"sender_start\",\n  \"glitches\": [";
+  // Glitch starts on the latency series' time axis: seconds since the first sender started.
+  const double senderStartInRecording =
+      spans.empty() ? 0 : (static_cast<double>(spans.front().startNs) - recording.frame0Ns) * 1e-9;
+  for (size_t i = 0; i < s.glitches.list.size(); ++i)
+    out << (i ? ", " : "") << "[" << s.glitches.list[i].startSeconds - senderStartInRecording
+        << ", " << s.glitches.list[i].durationMs << "]";
+  out << "],\n  \"latency\": [";
+  for (size_t i = 0; i < s.latency.size(); ++i)
+    out << (i ? ", " : "") << "[" << s.latency[i].atSeconds << ", " << s.latency[i].ms << "]";
+  out << "]\n}\n";
+  std::fprintf(stderr, "   glitches %zu (%.0f ms), latency median %.1f p95 %.1f max %.1f ms, slope %.2f ms/min, cpu %.2f s\n",
+               s.glitches.events, s.glitches.glitchMs, s.medianMs, s.p95Ms, s.maxMs,
+               s.slopeMsPerMinute, cost.cpuSeconds);
+  return out.good();
+}
+
+}  // namespace
+}  // namespace scream::bench
+
+int main(int argc, char** argv) {
+  using namespace scream::bench;
+  Paths paths{SCREAM_RECV_PATH, SCREAM_SEND_PATH, SCREAM_RELAY_PATH, "."};
+  std::vector<std::string> scenarios, modes = {"default", "resampler-off"};
+  RunConfig cfg{30, 1, {}};
+  double soakSeconds = 600;
+  bool soak = false, list = false;
+  CLI::App app{"End-to-end quality benchmark: scream-send -> impairment relay -> scream-recv -o pulse"};
+  app.add_option("--scenario", scenarios, "Scenarios to run (default: all but the soak)");
+  app.add_option("--mode", modes, "default and/or resampler-off")->capture_default_str();
+  app.add_option("--seconds", cfg.seconds, "Length of each scenario")->capture_default_str();
+  app.add_flag("--soak", soak, "Also run the drift soak");
+  app.add_option("--soak-seconds", soakSeconds, "Length of the soak")->capture_default_str();
+  app.add_option("--seed", cfg.seed, "Relay seed")->capture_default_str();
+  app.add_option("--recv-arg", cfg.recvArgs, "Extra scream-recv argument (repeatable)");
+  app.add_option("--out-dir", paths.outDir, "Where the JSON files go")->capture_default_str();
+  app.add_flag("--list", list, "List the scenarios and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<const Scenario*> chosen;
+  for (const Scenario& s : allScenarios()) {
+    if (list) std::printf("%-14s %s%s\n", s.name.c_str(), s.description.c_str(), s.soak ? " (--soak)" : "");
+    const bool named = std::find(scenarios.begin(), scenarios.end(), s.name) != scenarios.end();
+    if (named || (scenarios.empty() && (!s.soak || soak))) chosen.push_back(&s);
+  }
+  if (list) return 0;
+  for (const auto& name : scenarios)
+    if (!findScenario(name)) return std::fprintf(stderr, "unknown scenario %s\n", name.c_str()), 2;
+
+  unsetenv("PULSE_SINK");
+  scream::testing::PulseServer server("bench", "rate=48000 channels=2");
+  if (!server.start()) return 1;
+  int failures = 0;
+  for (const Scenario* s : chosen) {
+    RunConfig c = cfg;
+    if (s->soak) c.seconds = soakSeconds;
+    for (const auto& mode : modes)
+      if (!runOne(*s, mode, c, paths, server)) ++failures;
+  }
+  return failures ? 1 : 0;
+}
