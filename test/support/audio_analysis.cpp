@@ -165,4 +165,14 @@ long firstSound(const std::vector<float>& mono, float threshold) {
   return -1;
 }
 
+double tonePower(const std::vector<float>& x, size_t from, size_t to, double hz, double rate) {
+  const double w = 2 * M_PI * hz / rate, c = 2 * std::cos(w);
+  double s1 = 0, s2 = 0;
+  for (size_t i = from; i < to; ++i) {
+    const double s0 = x[i] + c * s1 - s2;
+    s2 = s1, s1 = s0;
+  }
+  return (s1 * s1 + s2 * s2 - c * s1 * s2) / static_cast<double>(to - from);
+}
+
 }  // namespace scream::testing

@@ -44,4 +44,7 @@ std::vector<double> findMarkerOnsets(const std::vector<float>& mono, uint32_t ra
 // The first frame whose magnitude exceeds `threshold` (where audio starts), or -1.
 long firstSound(const std::vector<float>& mono, float threshold = 0.01f);
 
+// Power of `hz` in x[from, to) (Goertzel), relative units: compare it with other frequencies.
+double tonePower(const std::vector<float>& x, size_t from, size_t to, double hz, double rate);
+
 }  // namespace scream::testing

@@ -90,4 +90,10 @@ uint16_t freeUdpPort() {
   return ntohs(a.sin_port);
 }
 
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 }  // namespace scream::testing

@@ -34,4 +34,7 @@ std::string makeTempDir(const std::string& prefix);
 // A UDP port on 127.0.0.1 that is free right now.
 uint16_t freeUdpPort();
 
+// How often `what` occurs in `text` (a process's log, say).
+size_t occurrences(const std::string& text, const std::string& what);
+
 }  // namespace scream::testing

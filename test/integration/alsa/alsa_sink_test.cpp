@@ -17,6 +17,7 @@
 #include "pulse_server.h"
 #include "receiver_fixture.h"
 #include "support/audio_analysis.h"
+#include "support/process.h"
 #include "support/test_sender.h"
 
 namespace scream::testing {
@@ -56,17 +57,6 @@ double targetMs(const std::string& log) {
     target = std::stod(m[1]);
   }
   return target;
-}
-
-// Power of `hz` in `x` (Goertzel), relative units.
-double tonePower(const std::vector<float>& x, size_t from, size_t to, double hz, double rate) {
-  const double w = 2 * M_PI * hz / rate, c = 2 * std::cos(w);
-  double s1 = 0, s2 = 0;
-  for (size_t i = from; i < to; ++i) {
-    const double s0 = x[i] + c * s1 - s2;
-    s2 = s1, s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - c * s1 * s2) / static_cast<double>(to - from);
 }
 
 TEST(AlsaSink, ProbeToneWithoutGlitchesNearTargetLatency) {
@@ -282,12 +272,6 @@ TEST(AlsaSink, RateTheDeviceLacksIsConvertedByTheEngine) {
               glitches.toneRmsDbfs);
 }
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 TEST(AlsaSink, DeviceThatGoesAwayIsReopened) {
   // The PulseAudio server behind the pulse PCM dies (like a USB card unplugged mid-stream) and
   // comes back: the sink reopens the same device with backoff and plays again.
@@ -315,7 +299,7 @@ TEST(AlsaSink, DeviceThatGoesAwayIsReopened) {
   ASSERT_EQ(r.stop(), 0) << r.log();
   const std::string log = r.log();
   EXPECT_NE(log.find("ALSA: lost device 'pulsedev'"), std::string::npos) << log;
-  EXPECT_GE(count(log, "ALSA: playing on 'pulsedev'"), 2u) << log;
+  EXPECT_GE(occurrences(log, "ALSA: playing on 'pulsedev'"), 2u) << log;
   const auto tone = rec.channel(0);
   const long first = firstSound(tone);
   ASSERT_GE(first, 0) << "playback did not resume\n" << log;

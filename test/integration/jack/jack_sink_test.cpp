@@ -16,6 +16,7 @@
 #include "receiver_fixture.h"
 #include "receivers/jack/jack_ports.h"
 #include "support/audio_analysis.h"
+#include "support/process.h"
 #include "support/test_sender.h"
 
 namespace scream::testing {
@@ -26,12 +27,6 @@ using receiver::jackPortNames;
 
 void sleepMs(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
 }
 
 std::vector<std::string> fullNames(const std::string& client,
@@ -54,17 +49,6 @@ double measuredHz(const std::vector<float>& x, size_t from, size_t to, double ra
     }
   }
   return crossings > 1 ? (crossings - 1) * rate / (last - first) : 0;
-}
-
-// Power of `hz` in `x` (Goertzel), relative units.
-double tonePower(const std::vector<float>& x, size_t from, size_t to, double hz, double rate) {
-  const double w = 2 * M_PI * hz / rate, c = 2 * std::cos(w);
-  double s1 = 0, s2 = 0;
-  for (size_t i = from; i < to; ++i) {
-    const double s0 = x[i] + c * s1 - s2;
-    s2 = s1, s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - c * s1 * s2) / static_cast<double>(to - from);
 }
 
 struct Latency {
@@ -348,7 +332,7 @@ void restartServerMidStream(const std::string& name, bool crash) {
   ASSERT_EQ(r.stop(), 0) << r.log();
   const std::string log = r.log();
   EXPECT_NE(log.find("went away"), std::string::npos) << log;
-  EXPECT_EQ(count(log, "JACK: client " + name + " on server"), 2u) << log;
+  EXPECT_EQ(occurrences(log, "JACK: client " + name + " on server"), 2u) << log;
   const auto tone = rec.channel(0);
   ASSERT_GE(firstSound(tone), 0) << "playback did not resume\n" << log;
   const size_t first = static_cast<size_t>(firstSound(tone));

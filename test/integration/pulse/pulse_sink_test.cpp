@@ -16,6 +16,7 @@
 #include "pulse_server.h"
 #include "receiver_fixture.h"
 #include "support/audio_analysis.h"
+#include "support/process.h"
 #include "support/test_sender.h"
 
 namespace scream::testing {
@@ -24,12 +25,6 @@ namespace {
 constexpr char kStereoMap[] = "front-left,front-right";
 
 void sleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
 
 // Seconds into the recording at which the sender's clock reached `ns`.
 double recordedSeconds(const PulseRecorder& rec, int64_t ns) {
@@ -165,17 +160,6 @@ TEST(PulseSink, SixtySecondsCleanNearTargetLatency) {
   EXPECT_GE(run.latency.min, expected - 15.0);  // a reading far below would be a measuring error
 }
 
-// Power of `hz` in `x` (Goertzel), relative units.
-double tonePower(const std::vector<float>& x, size_t from, size_t to, double hz, double rate) {
-  const double w = 2 * M_PI * hz / rate, c = 2 * std::cos(w);
-  double s1 = 0, s2 = 0;
-  for (size_t i = from; i < to; ++i) {
-    const double s0 = x[i] + c * s1 - s2;
-    s2 = s1, s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - c * s1 * s2) / static_cast<double>(to - from);
-}
-
 // A 5.1 sink that lists its channels in ALSA order (rear before center), so only a channel map
 // that names positions puts each tone on the right speaker; and a tone per Scream channel, in
 // Scream's order for mask 0x3F: FL FR FC LFE BL BR.
@@ -266,7 +250,7 @@ TEST(PulseSink, ServerRestartResumesPlayback) {
   ASSERT_EQ(r.stop(), 0) << r.log();
   const std::string log = r.log();
   EXPECT_NE(log.find("PulseAudio: lost the stream"), std::string::npos) << log;
-  EXPECT_EQ(count(log, "PulseAudio: playing on sink restart"), 2u) << log;
+  EXPECT_EQ(occurrences(log, "PulseAudio: playing on sink restart"), 2u) << log;
 
   const auto tone = rec.channel(0);
   const long first = firstSound(tone);
@@ -305,7 +289,7 @@ TEST(PulseSink, NoServerAtStartIsNotFatal) {
   sender.join();
   ASSERT_EQ(r.stop(), 0) << r.log();
   const std::string log = r.log();
-  EXPECT_EQ(count(log, "PulseAudio: no server at " + server.address() + " yet; retrying"), 1u)
+  EXPECT_EQ(occurrences(log, "PulseAudio: no server at " + server.address() + " yet; retrying"), 1u)
       << log;
   EXPECT_GE(firstSound(rec.channel(0)), 0) << "no audio once the server came\n" << log;
 }
@@ -332,7 +316,7 @@ TEST(PulseSink, MissingSinkIsRetriedUntilItAppears) {
   sender.join();
   ASSERT_EQ(r.stop(), 0) << r.log();
   const std::string log = r.log();
-  EXPECT_EQ(count(log, "no sink named 'later'"), 1u) << log;
+  EXPECT_EQ(occurrences(log, "no sink named 'later'"), 1u) << log;
   EXPECT_NE(log.find("PulseAudio: playing on sink later"), std::string::npos) << log;
   EXPECT_GE(firstSound(rec.channel(0)), 0) << log;
 }
