@@ -36,14 +36,11 @@ double DriftController::update(double delayErrorFrames, double dtSeconds) noexce
     error = smoothed_;
   }
 
-  // Only an excess of latency is caught up. A shortfall comes from late packets (jitter), which
-  // are on their way: slowing the pitch by 2 % for it gains a few ms and, once they arrive,
-  // leaves an excess to be caught up the other way, a swing both ways per burst of jitter.
-  // Running dry is the latency target's business (it rises) and the concealer's.
+  const double magnitude = std::fabs(error);
   if (catchingUp_) {
-    catchingUp_ = error > 0.5 * config_.catchUpThresholdFrames;
+    catchingUp_ = magnitude > 0.5 * config_.catchUpThresholdFrames;
   } else {
-    catchingUp_ = error > config_.catchUpThresholdFrames;
+    catchingUp_ = magnitude > config_.catchUpThresholdFrames;
   }
   const double steady = config_.steadyClampPpm * 1e-6;
   const double limit = catchingUp_ ? std::max(config_.catchUpClamp, steady) : steady;

@@ -8,9 +8,8 @@
 // R kp / (2 sqrt(R ki)). The defaults (48 kHz) give 0.2 rad/s, critically damped: a rate step of d
 // is absorbed with a peak error of R d / (0.2 e) (about 2 frames for a 30 ppm residual), and
 // noise in the measured delay barely reaches the pitch.
-//   - |c| <= steadyClampPpm normally (inaudible pitch change); only while the latency is above
-//     target by more than catchUpThresholdFrames may it go up to catchUpClamp (never for a
-//     shortfall: that is late packets, see update()), until the error is back under half the
+//   - |c| <= steadyClampPpm normally (inaudible pitch change); only while |error| is above
+//     catchUpThresholdFrames may it go up to catchUpClamp, until the error is back under half the
 //     threshold (hysteresis, so the clamp does not chatter at the edge), with a stiffer
 //     proportional gain (catchUpGain) so the excess goes in seconds.
 //   - The integral only runs while the output is not saturated (or the error pulls it back out of
