@@ -28,7 +28,7 @@ constexpr int64_t kFadeWaitNs = 250'000'000;  // longest wait for the audio thre
 constexpr double kBacklogMarginSec = 0.05;
 // The ring must hold about two sender bursts (~10 ms each) on top of what the device holds, whatever
 // the target says: a target inside the device's own buffer would leave the ring empty.
-constexpr double kMinRingSec = 0.019;  // a 10 ms sender burst and 9 ms of scheduling jitter
+constexpr double kMinRingSec = 0.019;  // with a 5 ms device: the 24 ms default target
 constexpr double kDeviceSmoothingSeconds = 1.0;
 
 double payloadMs(const protocol::Format& f) {
@@ -293,7 +293,6 @@ bool Engine::finishReopen(int64_t nowNs) {
   current_ = nullptr;
   lastRenderNs_ = 0;
   deviceDelaySec_ = -1;
-  deviceBlockSec_ = -1;
   smoothedDelaySec_ = -1;
   stopRequested_.store(false);
   fadedOut_.store(false);
@@ -369,23 +368,10 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
 
   target_.tick(nowSec);
   const double deviceSec = t.deviceDelayFrames / sinkRate;
-  // A device that reports no delay yet (PulseAudio before its first timing update, while it asks
-  // for its whole buffer at once) says nothing: smoothing from that 0 would hold the target under
-  // what the device holds for the first second, and the stream would run dry a few times at start.
-  if (deviceDelaySec_ >= 0 || deviceSec > 0) {
-    deviceDelaySec_ = deviceDelaySec_ < 0
-                          ? deviceSec
-                          : deviceDelaySec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (deviceSec - deviceDelaySec_);
-  }
-  // The device's usual request: it drops at once (PulseAudio's first request is its whole buffer,
-  // the later ones a fraction) and rises over about a second (a server that raised its request).
-  const double blockSec = static_cast<double>(frames) / sinkRate;
-  deviceBlockSec_ = deviceBlockSec_ < 0 || blockSec < deviceBlockSec_
-                        ? blockSec
-                        : deviceBlockSec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (blockSec - deviceBlockSec_);
-  // Between two requests the ring must cover the next request plus a sender burst and jitter.
-  const double targetSec = std::max(target_.frames() / 1000.0,
-                                    std::max(deviceDelaySec_, 0.0) + deviceBlockSec_ + kMinRingSec);
+  deviceDelaySec_ = deviceDelaySec_ < 0
+                        ? deviceSec
+                        : deviceDelaySec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (deviceSec - deviceDelaySec_);
+  const double targetSec = std::max(target_.frames() / 1000.0, deviceDelaySec_ + kMinRingSec);
   const double resamplerFrames = s.resampler.delayFrames();
   // How much the ring must hold before fading in so that ring + device + resampler = target.
   s.primeFrames = std::max((targetSec - deviceSec) * sourceRate - resamplerFrames,

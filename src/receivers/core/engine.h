@@ -121,7 +121,6 @@ class Engine final : public AudioSource {
   int64_t lastRenderNs_ = 0;
   double smoothedDelaySec_ = -1;
   double deviceDelaySec_ = -1;  // what the device holds, smoothed over about a second
-  double deviceBlockSec_ = -1;  // what it asks for at a time
   double lastNearMissSec_ = -1e9;
 
   // status (written by either thread, read by stats)

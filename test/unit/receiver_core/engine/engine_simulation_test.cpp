@@ -255,9 +255,7 @@ void expectSteadyLatency(double ppm) {
   EXPECT_EQ(glitches(r, 0.2, 59.9), 0u);
   const auto latency = markerLatencyMs(r, 10);
   ASSERT_GE(latency.size(), 45u);
-  // The 24 ms default is raised to what the device holds (its 5 ms block) + the block it asks
-  // for next (5 ms) + two sender bursts (19 ms): 29 ms.
-  const double expected = 29.0 + r.meanHoldMs;
+  const double expected = 24.0 + r.meanHoldMs;
   for (double ms : latency) EXPECT_NEAR(ms, expected, 2.0);
   EXPECT_NEAR(r.status.senderPpm, ppm, 50);
   // The engine's latency accounting (what the drift controller acts on) is exact: its prediction
@@ -325,8 +323,7 @@ TEST(EngineSimulation, PinnedTargetInsideTheDeviceBufferIsRaised) {
   SimResult r = simulate(c);
   EXPECT_EQ(r.underruns, 0u);
   EXPECT_EQ(glitches(r, 1, 19.9), 0u);
-  EXPECT_NEAR(r.status.targetMs, (5 + 60) + 5 + 19, 1.0)
-      << "what the device holds + the next block it asks for + two sender bursts";
+  EXPECT_NEAR(r.status.targetMs, 5 + 60 + 19, 1.0) << "block + device + two sender bursts";
 }
 
 TEST(EngineSimulation, SenderSilenceIsNotAnUnderrunAndPlaybackResumes) {
