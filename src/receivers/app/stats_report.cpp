@@ -12,6 +12,10 @@ StatsSnapshot StatsSnapshot::take(const Stats& stats) {
   s.concealedFrames = stats.concealedFrames.load();
   s.overflowFrames = stats.ringOverflowFrames.load();
   s.backlogFlushes = stats.backlogFlushes.load();
+  s.lostDatagrams = stats.lostDatagrams.load();
+  s.duplicates = stats.duplicatesDropped.load();
+  s.insertedFrames = stats.insertedFrames.load();
+  s.cutFrames = stats.cutFrames.load();
   for (size_t i = 0; i < protocol::kPacketErrorCount; ++i) s.malformed[i] = stats.malformed[i].load();
   return s;
 }
@@ -32,6 +36,14 @@ std::string formatStatsLine(const std::string& source, const EngineStatus& e, co
       e.format.sampleRate, e.format.bitsPerSample, e.format.channels, e.targetMs, e.latencyMs,
       e.silent ? " (silent)" : "", e.senderPpm, e.locked ? "" : " (locking)", e.speed, s.underruns,
       concealedMs);
+  if (s.lostDatagrams + s.duplicates > 0) {
+    line += fmt::format(" | lost {} duplicated {} datagrams", s.lostDatagrams, s.duplicates);
+  }
+  if (s.insertedFrames + s.cutFrames > 0 && e.format.sampleRate) {
+    line += fmt::format(" | periods repeated {:.0f} ms cut {:.0f} ms",
+                        1000.0 * static_cast<double>(s.insertedFrames) / e.format.sampleRate,
+                        1000.0 * static_cast<double>(s.cutFrames) / e.format.sampleRate);
+  }
   if (s.backlogFlushes > 0) line += fmt::format(" | backlog dropped {}x", s.backlogFlushes);
   if (s.overflowFrames > 0) line += fmt::format(" | overflow {} frames", s.overflowFrames);
   return line;

@@ -9,27 +9,40 @@
 #include <vector>
 
 #include "channel_remap.h"
-#include "concealer.h"
+#include "playout.h"
 
 namespace scream::receiver {
 
 namespace {
 
-constexpr double kDelaySmoothingSeconds = 0.3;  // averages out the sender's ~10 ms bursts
+constexpr double kDelaySmoothingSeconds = 0.3;  // averages out the sender's bursts and jitter
 constexpr double kNearMissMs = 2.0;  // ring this close to empty after a block: raise before it runs dry
 constexpr double kNearMissHoldSeconds = 1.0;    // at most one near miss per second raises the target
 constexpr double kSettleSeconds = 2.0;          // after a fade-in the ring is still settling
 constexpr int64_t kSinkRetryNs = 2'000'000'000;
 constexpr int64_t kFadeWaitNs = 250'000'000;  // longest wait for the audio thread to fade out
 // Latency this far above target (at least the target again, at least 50 ms) is a backlog, not
-// drift: the device stopped pulling (server restart, suspend) or a long stall delivered a pile
-// at once. Draining it through the resampler at +2 % would take 50 s per second of backlog, so
-// it is faded out and dropped instead: one short dip.
+// something to cut a period at a time: the device stopped pulling (server restart, suspend) or
+// a long stall delivered a pile at once. It is faded out and dropped instead: one short dip.
 constexpr double kBacklogMarginSec = 0.05;
-// The ring must hold about two sender bursts (~10 ms each) on top of what the device holds, whatever
-// the target says: a target inside the device's own buffer would leave the ring empty.
-constexpr double kMinRingSec = 0.019;  // with a 5 ms device: the 24 ms default target
+// Beyond the device's delay and the block it asks for, the ring must hold one sender burst
+// (measured: the longest gap between datagrams lately) and a little margin.
+constexpr double kRingMarginSec = 0.003;
+constexpr double kDefaultBurstSec = 0.010;  // until measured: a Scream sender's timer period
+constexpr double kPrimeBurstShare = 0.2;
+constexpr double kCutSettleSec = 0.5;
+// An underrun raises the target by how long the ring stayed dry, but by no more than this at
+// once (the dry time includes priming afresh after a long outage, which is not jitter).
+constexpr double kMaxRaiseMs = 40;  // a near miss this soon after a cut is the cut's doing
 constexpr double kDeviceSmoothingSeconds = 1.0;
+// The error the rate controller follows; beyond it the level corrector works in time. As small
+// as the measurement's noise allows (3 standard deviations of it over a few seconds): every
+// millisecond of level error left to the rate controller is learnt, for a while, as drift.
+constexpr double kMinAllowanceSec = 0.0015;
+constexpr double kMaxAllowanceSec = 0.004;
+constexpr double kNoiseSeconds = 3.0;
+// The smoothed latency needs this long after a fade-in to mean something (3 x its time constant).
+constexpr double kMeterSettleSec = 3 * kDelaySmoothingSeconds;
 
 double payloadMs(const protocol::Format& f) {
   return 1000.0 * (protocol::kPayloadBytes / f.bytesPerFrame()) / f.sampleRate;
@@ -50,6 +63,14 @@ size_t ringSamples(const protocol::Format& f, const EngineConfig& c) {
   return static_cast<size_t>(seconds * f.sampleRate) * f.channels;
 }
 
+Playout::Config playoutConfig(const protocol::Format& f, const EngineConfig& c) {
+  Playout::Config p;
+  p.channels = f.channels;
+  p.sampleRate = f.sampleRate;
+  p.fadeMs = c.fadeMs;
+  return p;
+}
+
 }  // namespace
 
 // One stream = one format. Built on the network thread, played on the audio thread.
@@ -59,7 +80,7 @@ struct Engine::Stream final : FrameProvider {
         channels(f.channels),
         sinkRate(sink.sampleRate),
         ring(ringSamples(f, config)),
-        concealer(f.channels, static_cast<size_t>(config.fadeMs * f.sampleRate / 1000.0)),
+        playout(ring, playoutConfig(f, config)),
         resampler(f.channels,
                   // Pass-through only works when the device runs at the stream's rate.
                   config.quality == ResamplerQuality::kOff && sink.sampleRate != f.sampleRate
@@ -69,61 +90,69 @@ struct Engine::Stream final : FrameProvider {
         remap(f.channels, f.channelMask, sink.channels, sink.channelMask),
         resampled(config.maxBlockFrames * f.channels) {}
 
-  // Resampler input: the ring through the concealer. Always delivers maxFrames (silence when
-  // dry), so the resampler never stalls and the device never sees hard zeros.
+  // Resampler input: the playout, primed first when it is silent. Always delivers maxFrames.
   size_t pull(float* out, size_t maxFrames) noexcept override {
-    size_t got = 0;
-    if (concealer.silent()) {
+    if (playout.silent()) {
       const size_t available = ring.readAvailable() / channels;
       // Wait until the network thread has seen the silence (it then forgets its smoothed
-      // latency), so the drift controller never acts on a latency measured before the refill.
+      // latency), so the controllers never act on a latency measured before the refill.
       if (available > 0 && static_cast<double>(available) >= primeFrames &&
           std::isnan(arrivalLatencySec.load(std::memory_order_relaxed))) {
         // Audio that piled up while silent is stale: keep only the prime level, so latency
         // cannot build up at start or after an outage (upstream's socket backlog defect).
         const size_t keep = static_cast<size_t>(primeFrames);
-        if (available > keep) consumed += ring.discard((available - keep) * channels) / channels;
-        concealer.startFadeIn();
+        if (available > keep) playout.discard(available - keep);
+        playout.startFadeIn();
         resumed = true;
       }
     }
-    if (!concealer.silent()) {
-      got = ring.read(out, maxFrames * channels) / channels;
-      consumed += got;
-      if (got < maxFrames) ranDry = true;
-    }
-    concealer.process(out, got, maxFrames);
-    return maxFrames;
+    return playout.pull(out, maxFrames);
   }
+
+  // The sender-timeline index of the next frame to play: ring frames taken out plus the frames
+  // inserted for datagrams declared lost.
+  double playedIndex() const { return static_cast<double>(playout.consumed()) + lostPaid; }
 
   const protocol::Format format;
   const size_t channels;
   const double sinkRate;  // the device's rate when this stream was made for it
   SpscRing<float> ring;
-  Concealer concealer;
+  Playout playout;
   Resampler resampler;
   const ChannelRemap remap;
   std::vector<float> resampled;
 
-  // Latency measurement, shared: the audio thread publishes when ring frame 0 would play at the
-  // current speed (NaN while silent); the network thread measures, per packet, how long its
-  // frames will wait until they play, and publishes the smoothed result.
+  // Latency measurement, shared: the audio thread publishes when sender-timeline frame 0 would
+  // play at the current speed (NaN while silent); the network thread measures, per packet, how
+  // long its frames will wait until they play, and publishes the smoothed result.
   std::atomic<double> originNs{std::nan("")};
   std::atomic<double> playbackRate{0};  // source frames per second of playback
   std::atomic<double> arrivalLatencySec{std::nan("")};
+  std::atomic<double> declaredLost{0};  // frames of datagrams declared lost (network thread)
+  std::atomic<double> burstSec{kDefaultBurstSec};
+  std::atomic<bool> lossSuspected{false};
 
   // network thread only
   uint64_t written = 0;  // frames written into the ring
+  double lostFrames = 0;  // = declaredLost
   double smoothedLatencySec = -1;
+  int64_t lastArrivalNs = 0;
+  double longestGapSec = 0;
+  int64_t gapEpochNs = 0;
 
   // audio thread only
-  uint64_t consumed = 0;  // frames taken out of the ring (played or discarded)
+  double lostPaid = 0;  // frames inserted for declared losses
   double primeFrames = 0;
-  bool ranDry = false;
   bool resumed = false;
   bool fadingForSwitch = false;
   int64_t dryAtNs = -1;
   double fadeInAtSec = 0;
+  LevelCorrector::Reason asked = LevelCorrector::Reason::kNone;  // what the playout is doing
+  uint64_t insertedSeen = 0, cutSeen = 0, drySeen = 0;
+  bool dryForLoss = false;  // the ring ran dry while a loss was being judged
+  double dryCredit = 0;     // frames concealed then, to count against the loss once declared
+  bool startCorrected = false;  // the level the priming left has been corrected
+  double lastCutSec = -1e9;
   uint64_t concealedReported = 0;
 };
 
@@ -141,6 +170,18 @@ Engine::~Engine() {
 // ---------------------------------------------------------------- network thread
 
 void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
+  // Duplicates are dropped before the tracker sees them (it would reassemble their bytes).
+  const bool sameStream = tracker_.started() && packet.format == tracker_.format() &&
+                          arrivalNs - tracker_.lastArrivalNs() <= config_.streamGapNs;
+  ArrivalAnalyzer::Verdict verdict;
+  const bool analyzed = sameStream && writing_ != nullptr;
+  if (analyzed) {
+    verdict = arrivals_.onDatagram(arrivalNs, packet.pcm, packet.pcmBytes);
+    if (verdict.duplicate) {
+      stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
+      return;
+    }
+  }
   const StreamTracker::Frames frames = tracker_.push(packet, arrivalNs);
   switch (frames.change) {
     case StreamTracker::Change::kFirst:
@@ -150,9 +191,11 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
       break;
     case StreamTracker::Change::kResumedAfterGap:
       estimator_.resync();  // a gap is a phase jump, not a clock change: keep the rate
+      arrivals_.resync();
       break;
     case StreamTracker::Change::kBitsOnly:
       stats_.formatChanges.fetch_add(1);
+      arrivals_.reset(packet.format);
       break;
     case StreamTracker::Change::kNone:
       break;
@@ -162,13 +205,25 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
   stats_.bytes.fetch_add(packet.pcmBytes, std::memory_order_relaxed);
   collectRetired();
   if (writing_ == nullptr) return;
-
-  estimator_.onFrames(arrivalNs, frames.frames);
-  if (estimator_.locked()) senderRatio_.store(estimator_.ratio(), std::memory_order_relaxed);
-  statusLocked_.store(estimator_.locked(), std::memory_order_relaxed);
-  statusPpm_.store(estimator_.ppm(), std::memory_order_relaxed);
+  if (!analyzed) verdict = arrivals_.onDatagram(arrivalNs, packet.pcm, packet.pcmBytes);  // anchors
 
   Stream& s = *writing_;
+  const double lost = static_cast<double>(verdict.shiftBytes) / packet.format.bytesPerFrame();
+  if (lost != 0) {
+    s.lostFrames += lost;
+    s.declaredLost.store(s.lostFrames, std::memory_order_relaxed);
+    correctMeter(s, lost, verdict.datagramsSinceStep);
+    stats_.lostDatagrams.store(arrivals_.lostDatagrams(), std::memory_order_relaxed);
+    stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
+  }
+  // The estimator sees the frames the sender sent, lost ones included, so loss is not a clock.
+  estimator_.onFrames(arrivalNs, static_cast<uint64_t>(std::max(0.0, static_cast<double>(frames.frames) + lost)));
+  if (estimator_.locked()) arrivals_.setRateRatio(estimator_.ratio());
+  statusLocked_.store(estimator_.locked(), std::memory_order_relaxed);
+  statusPpm_.store(estimator_.ppm(), std::memory_order_relaxed);
+  s.lossSuspected.store(arrivals_.lossSuspected(), std::memory_order_relaxed);
+  noteBurst(s, arrivalNs);
+
   const size_t channels = s.channels;
   const size_t room = s.ring.writeAvailable() / channels;
   const size_t n = std::min(room, frames.frames);
@@ -178,9 +233,42 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
   s.written += n;
 }
 
+// The sender's bursts: the longest gap between two datagrams over the last two seconds (and
+// the two before), which the ring must bridge. Gaps over 50 ms are stalls, not bursts.
+void Engine::noteBurst(Stream& s, int64_t arrivalNs) {
+  if (s.lastArrivalNs != 0) {
+    const double gap = static_cast<double>(arrivalNs - s.lastArrivalNs) * 1e-9;
+    if (gap < 0.05) s.longestGapSec = std::max(s.longestGapSec, gap);
+  }
+  s.lastArrivalNs = arrivalNs;
+  if (s.gapEpochNs == 0) s.gapEpochNs = arrivalNs;
+  if (arrivalNs - s.gapEpochNs >= 2'000'000'000) {
+    const double previous = s.burstSec.load(std::memory_order_relaxed);
+    const double measured = std::clamp(s.longestGapSec, 0.002, 0.025);
+    // Up at once, down slowly.
+    s.burstSec.store(measured > previous ? measured : previous + 0.25 * (measured - previous),
+                     std::memory_order_relaxed);
+    s.longestGapSec = 0;
+    s.gapEpochNs = arrivalNs;
+  }
+}
+
+// The datagrams measured since a step began were placed on the old timeline, `shift` frames
+// off: take their share out of the smoothed latency, so a declared loss leaves no trace in it.
+void Engine::correctMeter(Stream& s, double shiftFrames, int datagrams) {
+  const double rate = s.playbackRate.load(std::memory_order_relaxed);
+  if (s.smoothedLatencySec < 0 || rate <= 0 || datagrams <= 0) return;
+  const double framesPerDatagram = protocol::kPayloadBytes / static_cast<double>(s.format.bytesPerFrame());
+  const double alpha = 1.0 / std::max(1.0, kDelaySmoothingSeconds * rate / framesPerDatagram);
+  const double weight = 1.0 - std::pow(1.0 - alpha, datagrams);
+  s.smoothedLatencySec += weight * shiftFrames / rate;
+  s.arrivalLatencySec.store(s.smoothedLatencySec, std::memory_order_relaxed);
+}
+
 // The latency that matters is how long a frame waits from its arrival until it plays. Sampling
 // the ring fill at render time instead would depend on where the sender's bursts fall between
-// renders (a bias of several ms); measuring each packet's own frames does not.
+// renders (a bias of several ms); measuring each packet's own frames does not. Frames are placed
+// on the sender's timeline (lost datagrams included), which is what the audio thread plays.
 void Engine::measureArrivalLatency(Stream& s, int64_t arrivalNs, size_t frames) {
   const double origin = s.originNs.load(std::memory_order_acquire);
   const double rate = s.playbackRate.load(std::memory_order_relaxed);
@@ -189,7 +277,7 @@ void Engine::measureArrivalLatency(Stream& s, int64_t arrivalNs, size_t frames) 
     s.arrivalLatencySec.store(std::nan(""), std::memory_order_relaxed);
     return;
   }
-  const double middle = static_cast<double>(s.written) + 0.5 * static_cast<double>(frames);
+  const double middle = static_cast<double>(s.written) + s.lostFrames + 0.5 * static_cast<double>(frames);
   const double latency = (origin + middle / rate * 1e9 - static_cast<double>(arrivalNs)) * 1e-9;
   // About 0.3 s of packets: averages the sender's bursts and network jitter.
   const double packetsPerSmoothing = kDelaySmoothingSeconds * rate / static_cast<double>(frames);
@@ -233,6 +321,7 @@ void Engine::startStream(const protocol::Format& format, int64_t nowNs) {
   writing_ = stream;
   if (Stream* never = pending_.exchange(stream)) delete never;  // the audio thread never took it
   estimator_.reset(format.sampleRate);
+  arrivals_.reset(format);
   statusFormat_.store(packFormat(format), std::memory_order_relaxed);
   spdlog::info("stream: {} Hz, {} bit, {} channels, mask 0x{:x}", format.sampleRate,
                format.bitsPerSample, format.channels, format.channelMask);
@@ -307,8 +396,8 @@ bool Engine::finishReopen(int64_t nowNs) {
 void Engine::adoptPendingStream() noexcept {
   if (pending_.load(std::memory_order_acquire) == nullptr) return;
   // Fade the old stream out first: a format change is never a click.
-  if (current_ != nullptr && !current_->concealer.silent() && !current_->fadingForSwitch) {
-    current_->concealer.fadeOutNow();
+  if (current_ != nullptr && !current_->playout.silent() && !current_->fadingForSwitch) {
+    current_->playout.fadeOutNow();
     current_->fadingForSwitch = true;
     return;
   }
@@ -330,12 +419,16 @@ void Engine::adoptPendingStream() noexcept {
   target.stepDownFrames = 1.0;
   target.pinned = config_.latencyMs > 0;
   target_.reset(target);
-  driftConfig_ = DriftController::Config::forRate(next->format.sampleRate);
-  driftLocked_ = false;
-  drift_.setConfig(unlockedDriftConfig(driftConfig_));
-  drift_.reset();
-  feedForward_ = senderRatio_.load(std::memory_order_relaxed);
+  RateController::Config rate;
+  rate.errorClampSeconds = kMaxAllowanceSec;
+  rate_ = RateController(rate);
+  LevelCorrector::Config level;
+  level.allowanceSeconds = kMaxAllowanceSec;
+  level.meterSeconds = kDelaySmoothingSeconds;
+  level_ = LevelCorrector(level);
   smoothedDelaySec_ = -1;
+  meterMean_ = std::nan("");
+  meterVariance_ = kMaxAllowanceSec * kMaxAllowanceSec / 9;
 }
 
 void Engine::render(float* out, size_t frames, const PlaybackTiming& timing) noexcept {
@@ -347,7 +440,7 @@ void Engine::render(float* out, size_t frames, const PlaybackTiming& timing) noe
     std::fill(out, out + frames * timing.channels, 0.0f);
     return;
   }
-  if (stopping) current_->concealer.fadeOutNow();
+  if (stopping) current_->playout.fadeOutNow();
   size_t done = 0;
   while (done < frames) {
     const size_t n = std::min(frames - done, config_.maxBlockFrames);
@@ -367,109 +460,190 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   lastRenderNs_ = t.nowNs;
 
   target_.tick(nowSec);
+  // Until the sink knows its delay it says what it configured; a figure of 0 is never believed.
   const double deviceSec = t.deviceDelayFrames / sinkRate;
-  deviceDelaySec_ = deviceDelaySec_ < 0
-                        ? deviceSec
-                        : deviceDelaySec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (deviceSec - deviceDelaySec_);
-  const double targetSec = std::max(target_.frames() / 1000.0, deviceDelaySec_ + kMinRingSec);
+  if (t.delayValid || deviceDelaySec_ < 0) {
+    deviceDelaySec_ = deviceDelaySec_ < 0 || !t.delayValid
+                          ? deviceSec
+                          : deviceDelaySec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (deviceSec - deviceDelaySec_);
+  }
+  const double blockSec = static_cast<double>(frames) / sinkRate;
+  const double ringFloorSec = blockSec + s.burstSec.load(std::memory_order_relaxed) + kRingMarginSec;
+  const double targetSec = std::max(target_.frames() / 1000.0, deviceDelaySec_ + ringFloorSec);
   const double resamplerFrames = s.resampler.delayFrames();
   // How much the ring must hold before fading in so that ring + device + resampler = target.
-  s.primeFrames = std::max((targetSec - deviceSec) * sourceRate - resamplerFrames,
+  // Priming completes just after a sender burst arrived, when the ring is at its fullest; the
+  // latency measured per packet averages over the burst cycle, about a quarter burst less.
+  const double burstSec = s.burstSec.load(std::memory_order_relaxed);
+  s.primeFrames = std::max((targetSec - deviceDelaySec_ + kPrimeBurstShare * burstSec) * sourceRate - resamplerFrames,
                            0.25 * targetSec * sourceRate);
+  // After an underrun playback resumes once the ring can bridge a sender burst again.
+  s.playout.setResumeFrames(static_cast<size_t>(ringFloorSec * sourceRate));
 
-  followClockEstimate();
-  double correction = 0;
-  const double latencySec = s.arrivalLatencySec.load(std::memory_order_relaxed);
-  if (!s.concealer.silent() && !std::isnan(latencySec)) {
-    smoothedDelaySec_ = latencySec;
-    if (config_.quality == ResamplerQuality::kOff) {
-      // --resampler off: no latency control at all (the benchmark's baseline)
-    } else if (latencySec > targetSec + std::max(targetSec, kBacklogMarginSec)) {
-      s.concealer.fadeOutNow();  // this block fades out; the refill keeps only the prime level
-      stats_.backlogFlushes.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      correction = drift_.update((latencySec - targetSec) * sourceRate, dt);
-    }
-  } else if (s.concealer.silent()) {
-    smoothedDelaySec_ = -1;
-  }
-  const double speed = feedForward_ * (1.0 + correction);
+  const double correction = correctLevelAndRate(s, targetSec, nowSec, dt);
+  const double speed = 1.0 + correction;
   s.resampler.read(s.resampled.data(), frames, sinkRate / (sourceRate * speed));
+  account(s);
 
-  // Publish when ring frame 0 would play: the next frame in the ring plays after what the device
-  // holds (including this block) and what the resampler still holds.
-  if (s.concealer.silent()) {
+  // Publish when sender-timeline frame 0 would play: the next frame out of the ring plays after
+  // what the device holds (including this block), what the resampler still holds and what the
+  // playout has made to play before it.
+  if (s.playout.silent()) {
     s.originNs.store(std::nan(""), std::memory_order_release);
   } else {
     const double playRate = sourceRate * speed;
+    const double queued = s.resampler.delayFrames() + static_cast<double>(s.playout.queuedFrames());
     const double headNs = static_cast<double>(t.nowNs) +
                           (t.deviceDelayFrames + static_cast<double>(frames)) / sinkRate * 1e9 +
-                          s.resampler.delayFrames() / playRate * 1e9;
+                          queued / playRate * 1e9;
     s.playbackRate.store(playRate, std::memory_order_relaxed);
-    s.originNs.store(headNs - static_cast<double>(s.consumed) / playRate * 1e9,
-                     std::memory_order_release);
+    s.originNs.store(headNs - s.playedIndex() / playRate * 1e9, std::memory_order_release);
   }
 
-  if (s.ranDry) {
-    s.ranDry = false;
-    if (s.dryAtNs < 0) s.dryAtNs = t.nowNs;
-  }
-  if (s.resumed) {
-    s.resumed = false;
-    s.fadeInAtSec = nowSec;
-    // A refill soon after running dry was an underrun; a long gap was the sender stopping.
-    if (s.dryAtNs >= 0 && t.nowNs - s.dryAtNs < config_.streamGapNs) {
-      stats_.underruns.fetch_add(1, std::memory_order_relaxed);
-      target_.onUnderrun(nowSec);
-    }
-    s.dryAtNs = -1;
-  }
+  noteUnderrun(s, t.nowNs);
   const double leftMs = 1000.0 * static_cast<double>(s.ring.readAvailable() / s.channels) / sourceRate;
-  if (!s.concealer.silent() && leftMs < kNearMissMs && nowSec - s.fadeInAtSec > kSettleSeconds &&
-      nowSec - lastNearMissSec_ > kNearMissHoldSeconds) {
+  // (Not just after a cut of ours: that empties the ring on purpose.)
+  if (!s.playout.silent() && leftMs < kNearMissMs && nowSec - s.fadeInAtSec > kSettleSeconds &&
+      nowSec - lastNearMissSec_ > kNearMissHoldSeconds && nowSec - s.lastCutSec > kCutSettleSec) {
     lastNearMissSec_ = nowSec;
     target_.onNearMiss(nowSec);
   }
 
   s.remap.apply(s.resampled.data(), out, frames);
 
-  const uint64_t concealed = s.concealer.concealedFrames();
+  const uint64_t concealed = s.playout.concealedFrames();
   stats_.concealedFrames.fetch_add(concealed - s.concealedReported, std::memory_order_relaxed);
   s.concealedReported = concealed;
   stats_.renderedFrames.fetch_add(frames, std::memory_order_relaxed);
   statusTargetMs_.store(targetSec * 1000.0, std::memory_order_relaxed);
   if (smoothedDelaySec_ >= 0) statusLatencyMs_.store(smoothedDelaySec_ * 1000.0, std::memory_order_relaxed);
   statusSpeed_.store(speed, std::memory_order_relaxed);
-  statusSilent_.store(s.concealer.silent(), std::memory_order_relaxed);
+  statusSilent_.store(s.playout.silent(), std::memory_order_relaxed);
+}
+
+// The ring running dry. While a loss is being judged, it is that loss arriving at the speakers
+// before its declaration: the target stays, and the repeated periods are credited against the
+// loss if it is declared (see correctLevelAndRate); if it is not, they are latency like any
+// other, which the meter sees. Otherwise data
+// back soon after was an underrun, and the target rises by how long the ring stayed dry; a
+// long gap was the sender stopping.
+void Engine::noteUnderrun(Stream& s, int64_t nowNs) noexcept {
+  const double nowSec = static_cast<double>(nowNs) * 1e-9;
+  if (s.playout.takeRanDry() && s.dryAtNs < 0) {
+    s.dryAtNs = nowNs;
+    s.dryForLoss = s.lossSuspected.load(std::memory_order_relaxed);
+  }
+  const uint64_t dry = s.playout.underrunConcealedFrames();
+  if (s.dryForLoss) s.dryCredit += static_cast<double>(dry - s.drySeen);
+  s.drySeen = dry;
+  const bool fadedIn = s.resumed;  // from silence, primed afresh: the meter starts over
+  if (!s.playout.takeResumed() && !fadedIn) return;
+  s.resumed = false;
+  if (fadedIn) {
+    s.fadeInAtSec = nowSec;
+    s.startCorrected = false;
+  }
+  if (s.dryAtNs >= 0 && nowNs - s.dryAtNs < config_.streamGapNs && !s.dryForLoss) {
+    stats_.underruns.fetch_add(1, std::memory_order_relaxed);
+    const double dryMs = std::min(static_cast<double>(nowNs - s.dryAtNs) * 1e-6, kMaxRaiseMs);
+    target_.onUnderrun(nowSec, dryMs);  // this engine counts the target in ms
+  }
+  s.dryAtNs = -1;
+  s.dryForLoss = false;
+}
+
+// The latency error goes two ways: within the allowance the rate controller follows it in
+// pitch (clock drift); beyond it, and for datagrams declared lost, the level corrector has the
+// playout insert or cut whole periods. Returns the speed correction.
+double Engine::correctLevelAndRate(Stream& s, double targetSec, double nowSec, double dt) noexcept {
+  const double latencySec = s.arrivalLatencySec.load(std::memory_order_relaxed);
+  if (s.playout.silent() || std::isnan(latencySec)) {
+    if (s.playout.silent()) smoothedDelaySec_ = -1;
+    return rate_.correction();
+  }
+  smoothedDelaySec_ = latencySec;
+  if (config_.quality == ResamplerQuality::kOff) return 0;  // the benchmark's baseline: no control
+  const double error = latencySec - targetSec;
+  followMeterNoise(latencySec, dt);
+  if (error > std::max(targetSec, kBacklogMarginSec)) {
+    s.playout.fadeOutNow();  // this block fades out; the refill keeps only the prime level
+    stats_.backlogFlushes.fetch_add(1, std::memory_order_relaxed);
+    return rate_.correction();
+  }
+  const double rate = s.format.sampleRate;
+  // Just after a fade-in the measurement is still settling: hold the rate, then correct what
+  // the priming left in time, once.
+  const double sinceFadeIn = nowSec - s.fadeInAtSec;
+  if (sinceFadeIn < kMeterSettleSec) return rate_.correction();
+  LevelCorrector::Decision d;
+  if (!s.startCorrected) {
+    s.startCorrected = true;
+    d = level_.correctStart(nowSec, error, rate, s.playout.minPeriodFrames(), s.playout.maxPeriodFrames());
+  } else {
+    double owed = s.declaredLost.load(std::memory_order_relaxed) - s.lostPaid;
+    if (owed > 0 && s.dryCredit > 0) {
+      const double paid = std::min(owed, s.dryCredit);  // concealed already, while it was judged
+      s.lostPaid += paid;
+      s.dryCredit -= paid;
+      owed -= paid;
+    } else if (!s.lossSuspected.load(std::memory_order_relaxed)) {
+      s.dryCredit = 0;
+    }
+    // The ring should hold what the target leaves after the device; half of that is low.
+    const double ringSec = static_cast<double>(s.ring.readAvailable() / s.channels) / rate;
+    const bool ringLow = ringSec < 0.5 * (targetSec - deviceDelaySec_);
+    d = level_.decide(nowSec, dt, error, owed, rate, s.playout.minPeriodFrames(),
+                      s.playout.maxPeriodFrames(), s.playout.busy(), ringLow);
+  }
+  if (d.action == LevelCorrector::Action::kInsert) s.playout.insert(d.frames, d.limit);
+  if (d.action == LevelCorrector::Action::kCut) s.playout.cut(d.frames, d.limit);
+  if (d.action != LevelCorrector::Action::kNone) s.asked = d.reason;
+  return rate_.update(level_.effectiveError(error), dt);
+}
+
+// How much the latency measurement wanders by itself (sender bursts, jitter): the allowance.
+void Engine::followMeterNoise(double latencySec, double dt) noexcept {
+  const double alpha = std::min(1.0, dt / kNoiseSeconds);
+  if (std::isnan(meterMean_)) meterMean_ = latencySec;
+  meterMean_ += alpha * (latencySec - meterMean_);
+  const double d = latencySec - meterMean_;
+  meterVariance_ += alpha * (d * d - meterVariance_);
+  const double allowance = std::clamp(3.0 * std::sqrt(meterVariance_), kMinAllowanceSec, kMaxAllowanceSec);
+  level_.setAllowance(allowance);
+  rate_.setErrorClamp(allowance);
+}
+
+// What the playout inserted or cut since the last block: frames for declared losses are paid
+// off (the latency meter already counted them), the rest the level corrector remembers.
+void Engine::account(Stream& s) noexcept {
+  const uint64_t inserted = s.playout.insertedFrames(), cut = s.playout.cutFrames();
+  if (cut != s.cutSeen) s.lastCutSec = lastRenderNs_ * 1e-9;
+  const double net = static_cast<double>(inserted - s.insertedSeen) - static_cast<double>(cut - s.cutSeen);
+  s.insertedSeen = inserted;
+  s.cutSeen = cut;
+  if (net == 0) return;
+  if (s.asked == LevelCorrector::Reason::kOwed) {
+    const double owedBefore = s.declaredLost.load(std::memory_order_relaxed) - s.lostPaid;
+    s.lostPaid += net;
+    const double owedAfter = owedBefore - net;
+    // Periods rarely match the balance exactly. An overshoot is not paid back the other way
+    // (on a pure tone only one period length splices cleanly, so that would never settle): it
+    // is written off and becomes latency like any other, which the meter sees.
+    if (owedAfter != 0 && (owedAfter > 0) != (owedBefore > 0)) {
+      s.lostPaid += owedAfter;
+      level_.onLevelApplied(-owedAfter, s.format.sampleRate);
+    }
+  } else {
+    level_.onLevelApplied(net, s.format.sampleRate);
+  }
+  stats_.insertedFrames.store(inserted, std::memory_order_relaxed);
+  stats_.cutFrames.store(cut, std::memory_order_relaxed);
 }
 
 double Engine::predictedPlayNs(uint64_t index) const {
   if (writing_ == nullptr) return std::nan("");
   const double rate = writing_->playbackRate.load();
-  return writing_->originNs.load() + static_cast<double>(index) / rate * 1e9;
-}
-
-// Before the clock estimator locks, the sender's offset is unknown (up to +-1000 ppm itself), so
-// the correction alone must be able to cover it and still steer: twice the steady clamp.
-DriftController::Config Engine::unlockedDriftConfig(DriftController::Config config) {
-  config.steadyClampPpm *= 2;
-  return config;
-}
-
-// The speed is feed-forward (the sender rate the estimator measured) times (1 + correction).
-// When the estimate moves, the correction's integral gives up the same amount, so the speed is
-// continuous and the PI loop only ever holds what the estimate does not explain.
-void Engine::followClockEstimate() noexcept {
-  const double estimate = senderRatio_.load(std::memory_order_relaxed);
-  if (estimate != feedForward_) {
-    drift_.shiftIntegral(estimate / feedForward_ - 1.0);
-    feedForward_ = estimate;
-  }
-  const bool locked = statusLocked_.load(std::memory_order_relaxed);
-  if (locked != driftLocked_) {
-    driftLocked_ = locked;
-    drift_.setConfig(locked ? driftConfig_ : unlockedDriftConfig(driftConfig_));
-  }
+  return writing_->originNs.load() + (static_cast<double>(index) + writing_->lostFrames) / rate * 1e9;
 }
 
 EngineStatus Engine::status() const {

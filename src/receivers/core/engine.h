@@ -1,9 +1,13 @@
-// The receiver engine: where packets become sound.
+// The receiver engine: where packets become sound. It is wiring between small stages:
 //
-//   network thread:  onPacket() -> StreamTracker (format, reassembly, float)
-//                    -> ClockEstimator (sender rate) -> SpscRing (the jitter buffer)
-//   audio thread:    render() -> Stream::pull (ring + Concealer) -> Resampler (ratio from the
-//                    ClockEstimator and the DriftController) -> ChannelRemap -> sink
+//   network thread (a packet enters in onPacket):
+//     ArrivalAnalyzer (duplicates dropped, lost datagrams declared) -> StreamTracker (format,
+//     reassembly, float) -> SpscRing (the jitter buffer); the latency meter stamps each packet
+//     with how long its frames will wait until they play; ClockEstimator (diagnostic only)
+//   audio thread (samples leave in render):
+//     LatencyTarget (what to aim for) -> RateController (the clock is followed here: resampler
+//     speed within +-2000 ppm) and LevelCorrector (insert / cut decisions) -> Playout (ring,
+//     period repetition and cuts, concealment, fades) -> Resampler -> ChannelRemap -> sink
 //
 // The engine knows no sound API: it talks to a Sink (sink.h). A format change builds a new
 // Stream on the network thread and hands it to the audio thread through an atomic pointer; the
@@ -15,10 +19,12 @@
 #include <cstdint>
 #include <memory>
 
+#include "arrival_analyzer.h"
 #include "clock_estimator.h"
-#include "drift_controller.h"
 #include "latency_target.h"
+#include "level_corrector.h"
 #include "protocol/packet.h"
+#include "rate_controller.h"
 #include "resampler.h"
 #include "sink.h"
 #include "spsc_ring.h"
@@ -44,8 +50,8 @@ struct EngineStatus {
   SinkFormat sinkFormat;
   double targetMs = 0;
   double latencyMs = 0;   // smoothed delay from arrival to the device, at the playback instant
-  double senderPpm = 0;   // sender clock against ours (ClockEstimator)
-  double speed = 1;       // input frames consumed per nominal frame (1 + drift + correction)
+  double senderPpm = 0;   // sender clock against ours (ClockEstimator; a diagnostic)
+  double speed = 1;       // input frames consumed per nominal frame (RateController)
   bool locked = false;
   bool silent = true;     // concealer silent: priming, underrun or stream stopped
 };
@@ -82,10 +88,14 @@ class Engine final : public AudioSource {
   bool finishReopen(int64_t nowNs);
   void collectRetired();
   void measureArrivalLatency(Stream& stream, int64_t arrivalNs, size_t frames);
+  void noteBurst(Stream& stream, int64_t arrivalNs);
+  void correctMeter(Stream& stream, double shiftFrames, int datagrams);
   void renderBlock(Stream& stream, float* out, size_t frames, const PlaybackTiming& timing) noexcept;
+  double correctLevelAndRate(Stream& stream, double targetSec, double nowSec, double dt) noexcept;
+  void account(Stream& stream) noexcept;
+  void noteUnderrun(Stream& stream, int64_t nowNs) noexcept;
+  void followMeterNoise(double latencySec, double dt) noexcept;
   void adoptPendingStream() noexcept;
-  void followClockEstimate() noexcept;
-  static DriftController::Config unlockedDriftConfig(DriftController::Config config);
 
   const EngineConfig config_;
   Sink& sink_;
@@ -93,6 +103,7 @@ class Engine final : public AudioSource {
 
   // network thread
   StreamTracker tracker_;
+  ArrivalAnalyzer arrivals_;
   ClockEstimator estimator_;
   Stream* writing_ = nullptr;  // newest stream; the network thread fills its ring
   bool sinkStarted_ = false;
@@ -107,21 +118,19 @@ class Engine final : public AudioSource {
   // hand-over between the threads
   std::atomic<Stream*> pending_{nullptr};  // set by network, taken by audio
   SpscRing<Stream*> retired_{16};          // audio -> network, freed there
-  std::atomic<double> senderRatio_{1.0};
   std::atomic<bool> stopRequested_{false};
   std::atomic<bool> fadedOut_{false};
 
   // audio thread
   Stream* current_ = nullptr;
-  DriftController drift_;
-  DriftController::Config driftConfig_;
-  bool driftLocked_ = false;
-  double feedForward_ = 1.0;  // sender rate / nominal, as last applied
+  RateController rate_;
+  LevelCorrector level_;
   LatencyTarget target_;
   int64_t lastRenderNs_ = 0;
   double smoothedDelaySec_ = -1;
   double deviceDelaySec_ = -1;  // what the device holds, smoothed over about a second
   double lastNearMissSec_ = -1e9;
+  double meterMean_ = 0, meterVariance_ = 0;  // of the measured latency, over a few seconds
 
   // status (written by either thread, read by stats)
   std::atomic<uint64_t> statusFormat_{0}, statusSinkFormat_{0};

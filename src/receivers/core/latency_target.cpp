@@ -31,8 +31,8 @@ void LatencyTarget::raise(double by, double nowSeconds) noexcept {
   clockStarted_ = true;
 }
 
-void LatencyTarget::onUnderrun(double nowSeconds) noexcept {
-  raise(config_.stepUpFrames, nowSeconds);
+void LatencyTarget::onUnderrun(double nowSeconds, double dryFrames) noexcept {
+  raise(std::max(config_.stepUpFrames, dryFrames), nowSeconds);
 }
 
 void LatencyTarget::onNearMiss(double nowSeconds) noexcept {

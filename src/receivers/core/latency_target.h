@@ -36,8 +36,9 @@ class LatencyTarget {
   double frames() const { return frames_; }
   const Config& config() const { return config_; }
 
-  // An underrun happened: raise by stepUpFrames at once, capped at maxFrames.
-  void onUnderrun(double nowSeconds) noexcept;
+  // An underrun happened: raise by stepUpFrames at once, or by how long the buffer stayed dry
+  // if that was longer, capped at maxFrames.
+  void onUnderrun(double nowSeconds, double dryFrames = 0) noexcept;
   // The buffer came within a small margin of empty: raise by half a step.
   void onNearMiss(double nowSeconds) noexcept;
   // Call every period: lowers by stepDownFrames once holdOffSeconds have passed without an event

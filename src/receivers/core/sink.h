@@ -26,6 +26,9 @@ struct PlaybackTiming {
   // Interleaved channels in the block (what start() returns). Said with every call because the
   // device may pull before start() has returned its format to the engine.
   unsigned channels = 0;
+  // False until the sound server has reported a delay of its own: deviceDelayFrames is then
+  // what the sink configured (its buffer), which the engine uses instead of a meaningless 0.
+  bool delayValid = true;
 };
 
 // Implemented by the engine; called only from the sink's audio thread.

@@ -53,6 +53,18 @@ class SpscRing {
     return n;
   }
 
+  // Consumer. Copies up to `count` elements from `offset` past the oldest without taking them
+  // (the playout looks ahead for a splice point); returns how many.
+  size_t peek(T* out, size_t count, size_t offset = 0) const noexcept {
+    const size_t tail = tail_.load(std::memory_order_relaxed);
+    const size_t head = head_.load(std::memory_order_acquire);
+    const size_t available = head - tail;
+    if (offset >= available) return 0;
+    const size_t n = std::min(count, available - offset);
+    copyOut(tail + offset, out, n);
+    return n;
+  }
+
   // Consumer. Drops up to `count` of the oldest elements; returns how many.
   size_t discard(size_t count) noexcept {
     const size_t tail = tail_.load(std::memory_order_relaxed);

@@ -1,9 +1,13 @@
-# DSP stages of the receiver: jitter ring, sample conversion, clock estimation, drift control,
+# DSP stages of the receiver: jitter ring, sample conversion, clock estimation, rate control,
 # resampling, concealment and the adaptive latency target.
 target_sources(scream_receiver_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/pcm_convert.cpp
   ${CMAKE_CURRENT_LIST_DIR}/clock_estimator.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/drift_controller.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/rate_controller.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/level_corrector.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/period_ops.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/playout.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/arrival_analyzer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/resampler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/concealer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/latency_target.cpp)

@@ -18,10 +18,14 @@ struct Stats {
   std::array<std::atomic<uint64_t>, protocol::kPacketErrorCount> malformed{};  // by PacketError
   std::atomic<uint64_t> formatChanges{0};
   std::atomic<uint64_t> ringOverflowFrames{0};  // frames dropped because the ring was full
+  std::atomic<uint64_t> lostDatagrams{0};       // declared lost by the arrival analysis
+  std::atomic<uint64_t> duplicatesDropped{0};   // duplicated datagrams found (dropped, or cut once played)
   // audio thread
   std::atomic<uint64_t> underruns{0};
   std::atomic<uint64_t> concealedFrames{0};
   std::atomic<uint64_t> backlogFlushes{0};  // latency far above target: faded out, dropped, faded in
+  std::atomic<uint64_t> insertedFrames{0};  // repeated periods (lost datagrams, shortfalls)
+  std::atomic<uint64_t> cutFrames{0};       // periods cut out (excess latency)
   std::atomic<uint64_t> renderedFrames{0};
 
   uint64_t malformedTotal() const {

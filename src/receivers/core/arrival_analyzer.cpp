@@ -1,0 +1,209 @@
+#include "arrival_analyzer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace scream::receiver {
+
+namespace {
+
+constexpr double kMinDatagramSeconds = 0.0015;  // shorter datagrams: detection off
+// The floor and the jitter are learnt for this long before any step is believed.
+constexpr double kWarmUpSeconds = 2.0;
+constexpr double kMinConfirmSeconds = 0.06;
+constexpr double kMaxConfirmSeconds = 1.0;
+// Confirm a step after 3.5 x the longest floor-to-floor gap of the last 2-4 s: with 20 ms of
+// uniform jitter, a 6 ms datagram and about 15 % of bursts at the floor, a run of no visits
+// that long (~70 bursts) happens by chance about once in 10^5.
+constexpr double kConfirmPerGap = 3.5;
+constexpr double kEpochSeconds = 2.0;
+// A step must be this close to a whole number of datagrams: jitter makes any size.
+constexpr double kStepTolerance = 0.35;
+// A step longer than this is the sender pausing or jumping, not datagrams lost on the way: the
+// line is anchored afresh instead of filling it with concealment.
+constexpr double kMaxLossSeconds = 0.04;
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+}  // namespace
+
+ArrivalAnalyzer::ArrivalAnalyzer() : previous_(protocol::kPayloadBytes) {}
+
+void ArrivalAnalyzer::reset(const protocol::Format& format) {
+  bytesPerSecond_ = static_cast<double>(format.sampleRate) * format.bytesPerFrame();
+  datagramSeconds_ = bytesPerSecond_ > 0 ? protocol::kPayloadBytes / bytesPerSecond_ : 0;
+  detecting_ = datagramSeconds_ >= kMinDatagramSeconds;
+  ratio_ = 1.0;
+  lostDatagrams_ = 0;
+  duplicates_ = 0;
+  resync();
+}
+
+void ArrivalAnalyzer::resync() noexcept {
+  anchored_ = false;
+  state_ = State::kSteady;
+  previousBytes_ = 0;
+  bucketMin_.fill(kInfinity);
+}
+
+double ArrivalAnalyzer::floor() const { return *std::min_element(bucketMin_.begin(), bucketMin_.end()); }
+
+double ArrivalAnalyzer::confirmSeconds() const {
+  if (lastVisit_ < kWarmUpSeconds) return kMaxConfirmSeconds;
+  const double gap = std::max(longestGap_, previousLongestGap_);
+  return std::clamp(kConfirmPerGap * gap, kMinConfirmSeconds, kMaxConfirmSeconds);
+}
+
+void ArrivalAnalyzer::addToFloor(double residual, double t) noexcept {
+  if (t - bucketStart_ >= kBucketSeconds) {
+    const auto passed = static_cast<size_t>((t - bucketStart_) / kBucketSeconds);
+    for (size_t i = 0; i < std::min(passed, kBuckets); ++i) {
+      bucket_ = (bucket_ + 1) % kBuckets;
+      bucketMin_[bucket_] = kInfinity;
+    }
+    bucketStart_ = t;
+  }
+  bucketMin_[bucket_] = std::min(bucketMin_[bucket_], residual);
+}
+
+// A residual that belongs to the steady stream: into the floor and the jitter statistics.
+void ArrivalAnalyzer::noteSteady(double residual, double floor, double t) noexcept {
+  if (t - epochStart_ >= kEpochSeconds) {
+    previousLongestGap_ = longestGap_;
+    previousWidestBand_ = widestBand_;
+    longestGap_ = widestBand_ = 0;
+    epochStart_ = t;
+  }
+  if (std::isfinite(floor)) {
+    widestBand_ = std::max(widestBand_, residual - floor);
+    if (residual <= floor + 0.5 * datagramSeconds_) {
+      longestGap_ = std::max(longestGap_, t - lastVisit_);
+      lastVisit_ = t;
+    }
+  } else {
+    lastVisit_ = t;
+  }
+  addToFloor(residual, t);
+}
+
+ArrivalAnalyzer::Verdict ArrivalAnalyzer::onDatagram(int64_t arrivalNs, const uint8_t* pcm,
+                                                     size_t bytes) noexcept {
+  if (bytes == 0 || bytesPerSecond_ <= 0) return {};
+  const bool identical = bytes == previousBytes_ && bytes <= previous_.size() &&
+                         std::memcmp(pcm, previous_.data(), bytes) == 0;
+  if (bytes <= previous_.size()) {
+    std::memcpy(previous_.data(), pcm, bytes);
+    previousBytes_ = bytes;
+  }
+
+  if (!anchored_) {
+    anchored_ = true;
+    originNs_ = arrivalNs;
+    dueSeconds_ = 0;
+    bucketStart_ = lastVisit_ = epochStart_ = 0;
+    longestGap_ = previousLongestGap_ = widestBand_ = previousWidestBand_ = 0;
+    return {};
+  }
+  const double t = static_cast<double>(arrivalNs - originNs_) * 1e-9;
+  const double due = dueSeconds_ + static_cast<double>(bytes) / (bytesPerSecond_ * ratio_);
+  const double residual = t - due;
+  const double p = datagramSeconds_;
+  const double f = floor();
+  const bool warm = detecting_ && t >= kWarmUpSeconds && std::isfinite(f);
+
+  if (warm && identical && residual < f - 0.5 * p) {
+    ++duplicates_;  // too early to be the next datagram: the same one again
+    return {true, 0};
+  }
+  dueSeconds_ = due;
+  if (!warm) {
+    noteSteady(residual, f, t);
+    return {};
+  }
+  if (identical && state_ != State::kDuplicateSuspected) {
+    // The same bytes again, or a neighbour in a periodic signal: what follows will tell. (A loss
+    // being judged meanwhile is given up: both at once are rare, and the meter sees it anyway.)
+    state_ = State::kDuplicateSuspected;
+    suspectSince_ = t;
+    suspectDatagrams_ = 0;
+    suspectFloor_ = f;
+    noteSteady(residual, f, t);
+    return {};
+  }
+  if (state_ == State::kLossSuspected) return judgeLoss(residual, f, t);
+  if (state_ == State::kDuplicateSuspected) return judgeDuplicate(residual, f, t);
+  if (residual > f + 0.5 * p) {
+    state_ = State::kLossSuspected;
+    suspectSince_ = t;
+    suspectMin_ = suspectMax_ = residual;
+    suspectDatagrams_ = 1;
+    return {};
+  }
+  noteSteady(residual, f, t);
+  return {};
+}
+
+ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, double t) noexcept {
+  const double p = datagramSeconds_;
+  if (residual <= f + 0.5 * p) {
+    // Back at the floor: it was jitter, as wide as it went.
+    state_ = State::kSteady;
+    widestBand_ = std::max(widestBand_, suspectMax_ - f);
+    noteSteady(residual, f, t);
+    return {};
+  }
+  suspectMin_ = std::min(suspectMin_, residual);
+  suspectMax_ = std::max(suspectMax_, residual);
+  ++suspectDatagrams_;
+  const double band = std::max(widestBand_, previousWidestBand_);
+  if (suspectMax_ - suspectMin_ > band + 0.5 * p) {
+    // Wider than the steady stream's band: a burst of jitter, not a step. Judge afresh from here.
+    widestBand_ = std::max(widestBand_, suspectMax_ - f);
+    suspectSince_ = t;
+    suspectMin_ = suspectMax_ = residual;
+    suspectDatagrams_ = 1;
+    return {};
+  }
+  if (t - suspectSince_ < confirmSeconds() || suspectDatagrams_ < 2) return {};
+
+  state_ = State::kSteady;
+  const double step = suspectMin_ - f;
+  const long k = std::lround(step / p);
+  if (step > kMaxLossSeconds) {
+    resync();  // a pause or a jump in the sender, not loss
+    return {};
+  }
+  if (k < 1 || std::fabs(step / p - static_cast<double>(k)) > kStepTolerance) {
+    noteSteady(residual, f, t);  // not a whole number of datagrams: the path changed
+    return {};
+  }
+  dueSeconds_ += static_cast<double>(k) * p;
+  lostDatagrams_ += static_cast<uint64_t>(k);
+  lastVisit_ = t;  // the time spent confirming is not a jitter gap
+  addToFloor(residual - static_cast<double>(k) * p, t);
+  return {false, k * static_cast<int64_t>(protocol::kPayloadBytes), suspectDatagrams_};
+}
+
+// The floor keeps learning meanwhile (a stream that repeats itself, digital silence or a tone of
+// a datagram's period, is judged all the time); what tells is a residual below the floor as it
+// was when the identical datagram came.
+ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeDuplicate(double residual, double f, double t) noexcept {
+  const double p = datagramSeconds_;
+  ++suspectDatagrams_;
+  if (residual < suspectFloor_ - 0.5 * p) {
+    // Earlier than the stream allows: the identical datagram was the same one again. Move the
+    // line back, and what the floor learnt since with it.
+    state_ = State::kSteady;
+    dueSeconds_ -= p;
+    ++duplicates_;
+    for (double& m : bucketMin_) m += p;
+    noteSteady(residual + p, f + p, t);
+    return {false, -static_cast<int64_t>(protocol::kPayloadBytes), suspectDatagrams_};
+  }
+  if (t - suspectSince_ >= confirmSeconds()) state_ = State::kSteady;  // a legitimate neighbour
+  noteSteady(residual, f, t);
+  return {};
+}
+
+}  // namespace scream::receiver

@@ -1,0 +1,106 @@
+// Lost and duplicated datagrams, seen at arrival on the network thread, without sequence
+// numbers (Scream has none).
+//
+// Each datagram's residual r = arrival time - when the stream position at its end was due, on
+// a line at the sender's rate. A sender's timer sends all it has every few ms, so a steady
+// stream keeps r within a narrow band (about one or two datagrams' duration P) above a floor,
+// the lower envelope of recent residuals; network jitter widens the band.
+//   - Loss: every later residual moves up by k P: a step. Once the residuals have stayed above
+//     floor + P/2 for `confirm` seconds (3 x the longest gap jitter has shown between visits to
+//     the floor lately), no wider spread than the band has shown (jitter bursts are wide), and
+//     the step is within kStepTolerance of k datagrams, k datagrams are declared lost and the
+//     line moves on by k P: the timeline (and the latency the engine measures on it) stays
+//     where it was, and the engine inserts k datagrams of concealment.
+//   - Duplicate: byte-identical to the datagram before it AND at least P/2 earlier than the
+//     floor allows: dropped at once. An identical datagram that is not provably early (a
+//     legitimate neighbour of a periodic signal or of digital silence looks the same for a
+//     moment) is a candidate: if residuals below floor - P/2 follow within `confirm`, it was a
+//     duplicate after all; the line moves back by P and the engine cuts one datagram's worth.
+//     Byte equality alone proves nothing (a 1 kHz tone at 48 kHz repeats every datagram).
+// While a loss is being judged, its residuals are kept out of the floor. The analysis starts
+// after kWarmUpSeconds of learning; datagrams shorter than 1.5 ms (high rates, many channels)
+// drown in jitter, so detection is off for them.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "protocol/header.h"
+
+namespace scream::receiver {
+
+class ArrivalAnalyzer {
+ public:
+  struct Verdict {
+    bool duplicate = false;  // drop this datagram
+    // Whole datagrams' bytes the stream position moved: > 0 declared lost before this
+    // datagram (insert that much), < 0 a duplicate already played (cut that much).
+    int64_t shiftBytes = 0;
+    // Datagrams measured on the old line since the step began: the engine corrects what it
+    // measured on them.
+    int datagramsSinceStep = 0;
+  };
+
+  ArrivalAnalyzer();
+
+  // A new stream (format): forgets everything.
+  void reset(const protocol::Format& format);
+  // The sender resumed after a pause: the line is anchored afresh, the floor forgotten.
+  void resync() noexcept;
+  // Sender clock / nominal, from the clock estimator, so the line does not tilt under drift.
+  void setRateRatio(double ratio) noexcept { ratio_ = ratio; }
+
+  Verdict onDatagram(int64_t arrivalNs, const uint8_t* pcm, size_t bytes) noexcept;
+
+  bool detecting() const { return detecting_; }
+  // A loss is suspected and being judged: an underrun now is most likely that loss.
+  bool lossSuspected() const { return state_ == State::kLossSuspected; }
+  uint64_t lostDatagrams() const { return lostDatagrams_; }
+  uint64_t duplicates() const { return duplicates_; }
+  double confirmSeconds() const;
+
+ private:
+  enum class State : uint8_t { kSteady, kLossSuspected, kDuplicateSuspected };
+  static constexpr size_t kBuckets = 4;  // floor = min over kBuckets x kBucketSeconds
+  static constexpr double kBucketSeconds = 0.25;
+
+  double floor() const;
+  void addToFloor(double residual, double t) noexcept;
+  void noteSteady(double residual, double floor, double t) noexcept;
+  Verdict judgeLoss(double residual, double floor, double t) noexcept;
+  Verdict judgeDuplicate(double residual, double floor, double t) noexcept;
+
+  double bytesPerSecond_ = 0;
+  double datagramSeconds_ = 0;  // P
+  double ratio_ = 1.0;
+  bool detecting_ = false;
+
+  bool anchored_ = false;
+  int64_t originNs_ = 0;
+  double dueSeconds_ = 0;  // when the stream position at the end of the last datagram was due
+
+  std::array<double, kBuckets> bucketMin_{};
+  size_t bucket_ = 0;
+  double bucketStart_ = 0;
+
+  // What jitter looks like lately: the longest time between visits to the floor, and the
+  // widest residual above it, each the larger of this and the previous 2 s epoch.
+  double lastVisit_ = 0;
+  double longestGap_ = 0, previousLongestGap_ = 0;
+  double widestBand_ = 0, previousWidestBand_ = 0;
+  double epochStart_ = 0;
+
+  State state_ = State::kSteady;
+  double suspectSince_ = 0, suspectMin_ = 0, suspectMax_ = 0;
+  double suspectFloor_ = 0;  // the floor when a duplicate came under suspicion
+  int suspectDatagrams_ = 0;
+
+  std::vector<uint8_t> previous_;  // the last datagram's PCM, for the duplicate check
+  size_t previousBytes_ = 0;
+
+  uint64_t lostDatagrams_ = 0, duplicates_ = 0;
+};
+
+}  // namespace scream::receiver

@@ -1,0 +1,238 @@
+#include "playout.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "period_ops.h"
+
+namespace scream::receiver {
+
+namespace {
+
+size_t framesOf(double ms, double rate) { return static_cast<size_t>(std::lround(ms * rate / 1000.0)); }
+
+// A cut waits this long for a splice that matches well before it takes the best it finds.
+constexpr double kCutPatienceMs = 300;
+constexpr double kGoodMatch = 0.6;
+
+}  // namespace
+
+Playout::Playout(SpscRing<float>& ring, const Config& c)
+    : ring_(ring),
+      channels_(c.channels),
+      minLag_(std::max<size_t>(2, framesOf(c.minPeriodMs, c.sampleRate))),
+      maxLag_(std::max(minLag_, framesOf(c.maxPeriodMs, c.sampleRate))),
+      window_(std::max<size_t>(8, framesOf(c.matchWindowMs, c.sampleRate))),
+      // The coarse pass of a period search looks at about 16 kHz, whatever the rate.
+      coarseStep_(std::max<size_t>(1, static_cast<size_t>(c.sampleRate / 16000))),
+      concealFull_(framesOf(c.concealFullMs, c.sampleRate)),
+      concealFade_(std::max<size_t>(1, framesOf(c.concealFadeMs, c.sampleRate))),
+      maxInsert_(std::max(maxLag_, framesOf(c.maxInsertMs, c.sampleRate))),
+      cutPatience_(framesOf(kCutPatienceMs, c.sampleRate)),
+      concealer_(c.channels, framesOf(c.fadeMs, c.sampleRate)),
+      historyFrames_(maxLag_ + window_) {
+  history_.assign(historyFrames_ * channels_, 0.0f);
+  scratch_.assign((maxLag_ + window_) * channels_, 0.0f);
+  staged_.assign((maxInsert_ + maxLag_) * channels_, 0.0f);
+  period_.assign(maxLag_ * channels_, 0.0f);
+}
+
+void Playout::insert(size_t frames, size_t limit) noexcept {
+  pendingInsert_ = frames;
+  insertLimit_ = limit;
+}
+
+void Playout::cut(size_t frames, size_t limit) noexcept {
+  pendingCut_ = frames >= minLag_ / 2 ? std::clamp(frames, minLag_, maxLag_) : 0;
+  cutLimit_ = limit;
+  cutWaited_ = 0;
+}
+
+size_t Playout::discard(size_t frames) noexcept {
+  const size_t n = ring_.discard(frames * channels_) / channels_;
+  consumed_ += n;
+  return n;
+}
+
+size_t Playout::pull(float* out, size_t maxFrames) noexcept {
+  if (concealer_.silent()) {
+    concealing_ = false;
+    stagedPos_ = stagedEnd_ = 0;
+    concealer_.process(out, 0, maxFrames);
+    return maxFrames;
+  }
+  const size_t made = fill(out, maxFrames);
+  // `made` < maxFrames only when a concealment has faded all the way out: silent from there on.
+  concealer_.process(out, made, maxFrames);
+  return maxFrames;
+}
+
+size_t Playout::fill(float* out, size_t frames) noexcept {
+  size_t done = 0;
+  while (done < frames) {
+    float* to = out + done * channels_;
+    const size_t want = frames - done;
+    if (stagedPos_ < stagedEnd_) {
+      const size_t n = std::min(want, stagedEnd_ - stagedPos_);
+      std::copy_n(staged_.data() + stagedPos_ * channels_, n * channels_, to);
+      stagedPos_ += n;
+      done += n;
+      continue;
+    }
+    if (concealing_) {
+      const size_t n = conceal(to, want);
+      if (n == 0) break;  // faded out
+      done += n;
+      continue;
+    }
+    if (tryInsert() || tryCut()) continue;
+    const size_t got = readRing(to, want);
+    done += got;
+    if (got < want) startConcealing();
+  }
+  return done;
+}
+
+size_t Playout::readRing(float* out, size_t frames) noexcept {
+  const size_t got = ring_.read(out, frames * channels_) / channels_;
+  consumed_ += got;
+  if (resumeGain_ < 1.0f) {
+    // Concealment had faded part way: bring the level back without a step.
+    const size_t ramp = std::max<size_t>(1, concealer_.fadeFrames());
+    for (size_t f = 0; f < got && resumeGain_ < 1.0f; ++f, ++resumeRampDone_) {
+      const float x = raisedCosine(static_cast<double>(resumeRampDone_) / static_cast<double>(ramp));
+      const float g = resumeGain_ + (1.0f - resumeGain_) * x;
+      for (unsigned c = 0; c < channels_; ++c) out[f * channels_ + c] *= g;
+      if (resumeRampDone_ + 1 >= ramp) resumeGain_ = 1.0f;
+    }
+  }
+  remember(out, got);
+  if (pendingCut_ > 0) cutWaited_ += got;
+  return got;
+}
+
+// Underrun: repeat the last period played. Starts at a period boundary, so the first repeated
+// frame follows the last real one where the signal matched itself best.
+void Playout::startConcealing() noexcept {
+  ranDry_ = true;
+  const float* x = recent(historyFrames_);
+  const PeriodMatch m = findPeriodBefore(x, historyFrames_, channels_, minLag_, maxLag_, window_, coarseStep_);
+  periodLength_ = std::max(m.lag, minLag_);
+  std::copy_n(x + (historyFrames_ - periodLength_) * channels_, periodLength_ * channels_, period_.data());
+  periodPhase_ = 0;
+  concealedSoFar_ = 0;
+  concealing_ = true;
+}
+
+float Playout::concealGain(size_t frame) const noexcept {
+  if (frame < concealFull_) return 1.0f;
+  return 1.0f - raisedCosine(static_cast<double>(frame - concealFull_) / static_cast<double>(concealFade_));
+}
+
+size_t Playout::conceal(float* out, size_t frames) noexcept {
+  // Data is back: go on from it at the end of the period being repeated.
+  if (periodPhase_ == 0 && concealedSoFar_ > 0 && ring_.readAvailable() / channels_ >= std::max<size_t>(1, resumeFrames_)) {
+    concealing_ = false;
+    resumed_ = true;
+    resumeGain_ = concealGain(concealedSoFar_);
+    resumeRampDone_ = 0;
+    return readRing(out, frames);
+  }
+  if (concealedSoFar_ >= concealFull_ + concealFade_) {
+    concealing_ = false;
+    return 0;  // the caller's Concealer goes silent; the engine primes again
+  }
+  const size_t n = std::min({frames, periodLength_ - periodPhase_, concealFull_ + concealFade_ - concealedSoFar_});
+  for (size_t f = 0; f < n; ++f) {
+    const float g = concealGain(concealedSoFar_ + f);
+    const float* from = period_.data() + (periodPhase_ + f) * channels_;
+    for (unsigned c = 0; c < channels_; ++c) out[f * channels_ + c] = from[c] * g;
+  }
+  periodPhase_ = (periodPhase_ + n) % periodLength_;
+  concealedSoFar_ += n;
+  concealedUnderrun_ += n;
+  remember(out, n);
+  return n;
+}
+
+// Whole periods of what was just played, repeated: both seams are where the signal already
+// joins itself (the last frame played was followed by the ring's next one).
+bool Playout::tryInsert() noexcept {
+  if (pendingInsert_ < minLag_ / 2) {
+    pendingInsert_ = 0;
+    return false;
+  }
+  const float* x = recent(historyFrames_);
+  const size_t want = std::min(pendingInsert_, maxInsert_);
+  // One period as near the amount as the signal allows, or several of the best one.
+  const LagPreference preference = want <= maxLag_ ? LagPreference{want, insertLimit_} : LagPreference{};
+  const PeriodMatch m = findPeriodBefore(x, historyFrames_, channels_, minLag_, maxLag_, window_,
+                                         coarseStep_, preference);
+  if (m.lag == 0) {
+    pendingInsert_ = 0;  // no clean seam within the limit: better not to insert at all
+    return false;
+  }
+  const size_t period = m.lag;
+  const size_t periods = std::max<size_t>(1, (want + period / 2) / period);
+  const float* source = x + (historyFrames_ - period) * channels_;
+  for (size_t p = 0; p < periods; ++p) {
+    std::copy_n(source, period * channels_, staged_.data() + p * period * channels_);
+  }
+  stagedPos_ = 0;
+  stagedEnd_ = periods * period;
+  remember(staged_.data(), stagedEnd_);
+  inserted_ += stagedEnd_;
+  pendingInsert_ = pendingInsert_ > stagedEnd_ ? pendingInsert_ - stagedEnd_ : 0;
+  return true;
+}
+
+// One period cut out of what is about to play: frames [0, W) crossfade into [T, T + W), where
+// T is the lag at which the two match best; T + W ring frames become W.
+bool Playout::tryCut() noexcept {
+  if (pendingCut_ == 0) return false;
+  // Look ahead as far as the ring allows; the period nearest the amount asked for wins.
+  const size_t available = ring_.readAvailable() / channels_;
+  if (available < minLag_ + window_) return false;  // not enough to look ahead yet
+  const size_t maxLag = std::min(maxLag_, available - window_);
+  const size_t need = maxLag + window_;
+  ring_.peek(scratch_.data(), need * channels_);
+  const PeriodMatch m = findPeriodAfter(scratch_.data(), channels_, minLag_, maxLag, window_,
+                                        coarseStep_, {pendingCut_, cutLimit_});
+  if (m.lag == 0) {
+    pendingCut_ = 0;  // no clean seam within the limit: better not to cut at all
+    return false;
+  }
+  if (m.correlation < kGoodMatch && cutWaited_ < cutPatience_) return false;  // try again later
+  const size_t lag = m.lag;
+  crossfade(scratch_.data(), scratch_.data() + lag * channels_, staged_.data(), window_, channels_);
+  ring_.discard((lag + window_) * channels_);
+  consumed_ += lag + window_;
+  stagedPos_ = 0;
+  stagedEnd_ = window_;
+  remember(staged_.data(), window_);
+  cut_ += lag;
+  pendingCut_ = 0;
+  return true;
+}
+
+void Playout::remember(const float* frames, size_t count) noexcept {
+  if (count >= historyFrames_) {
+    frames += (count - historyFrames_) * channels_;
+    count = historyFrames_;
+  }
+  const size_t first = std::min(count, historyFrames_ - historyHead_);
+  std::copy_n(frames, first * channels_, history_.data() + historyHead_ * channels_);
+  std::copy_n(frames + first * channels_, (count - first) * channels_, history_.data());
+  historyHead_ = (historyHead_ + count) % historyFrames_;
+}
+
+const float* Playout::recent(size_t count) noexcept {
+  // historyHead_ is the oldest frame; copy oldest..newest into scratch.
+  const size_t start = (historyHead_ + historyFrames_ - count) % historyFrames_;
+  const size_t first = std::min(count, historyFrames_ - start);
+  std::copy_n(history_.data() + start * channels_, first * channels_, scratch_.data());
+  std::copy_n(history_.data(), (count - first) * channels_, scratch_.data() + first * channels_);
+  return scratch_.data();
+}
+
+}  // namespace scream::receiver
