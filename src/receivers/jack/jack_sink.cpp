@@ -122,6 +122,7 @@ bool JackSink::open(std::string* error) {
   const int64_t after = monotonicNs();
   clockOffsetNs_ = (before + after) / 2 - static_cast<int64_t>(jackUs) * 1000;
   playbackLatency_ = 0;
+  latencyKnown_ = false;
   shutdownReason_[0] = '\0';
   serverGone_ = false;
   if (jack_activate(client_) != 0) {
@@ -129,7 +130,11 @@ bool JackSink::open(std::string* error) {
     close();
     return false;
   }
-  if (config_.autoconnect) connectPorts();
+  if (config_.autoconnect) {
+    connectPorts();
+  } else {
+    latencyKnown_.store(true, std::memory_order_release);  // whoever connects us sets it later
+  }
   spdlog::info("JACK: client {} on server '{}' at {} Hz, period {} frames, {} port{}{}",
                jack_get_client_name(client_), serverName(), jack_get_sample_rate(client_),
                jack_get_buffer_size(client_), ports_.size(), ports_.size() == 1 ? "" : "s",
@@ -163,6 +168,7 @@ void JackSink::connectPorts() {
     latency = std::max(latency, range.max);
   }
   playbackLatency_.store(latency, std::memory_order_relaxed);
+  latencyKnown_.store(true, std::memory_order_release);
   if (physical != nullptr) jack_free(physical);
 }
 
@@ -244,6 +250,7 @@ void JackSink::onLatency(jack_latency_callback_mode_t mode, void* self) {
   jack_latency_range_t range{};
   jack_port_get_latency_range(sink->ports_[0], JackPlaybackLatency, &range);
   sink->playbackLatency_.store(range.max, std::memory_order_relaxed);
+  sink->latencyKnown_.store(true, std::memory_order_release);
 }
 
 // May run on the process thread: only copies the reason and raises a flag for the supervisor.
@@ -261,6 +268,10 @@ int JackSink::process(jack_nframes_t frames) noexcept {
   std::array<float*, protocol::kMaxChannels> buffers{};
   for (size_t ch = 0; ch < channels; ++ch) {
     buffers[ch] = static_cast<float*>(jack_port_get_buffer(ports_[ch], frames));
+  }
+  if (!latencyKnown_.load(std::memory_order_acquire)) {
+    for (size_t ch = 0; ch < channels; ++ch) std::fill(buffers[ch], buffers[ch] + frames, 0.0f);
+    return 0;
   }
   // JACK's latencies count from the start of the cycle: the first frame of this cycle's output
   // plays `downstream` frames after the cycle began. JACK's filtered cycle start is a steadier

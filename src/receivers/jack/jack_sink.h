@@ -61,6 +61,10 @@ class JackSink final : public Sink {
   std::vector<jack_port_t*> ports_;           // fixed while the client is active
   int64_t clockOffsetNs_ = 0;                 // CLOCK_MONOTONIC - jack_get_time(), per connection
   std::atomic<uint32_t> playbackLatency_{0};  // frames after our ports, from the latency callback
+  // Set once the ports are connected (or left alone, -c) and their latency read: until then the
+  // process callback plays silence and takes nothing from the engine, whose first render would
+  // otherwise prime against a delay of 0.
+  std::atomic<bool> latencyKnown_{false};
   std::atomic<bool> serverGone_{false};
   std::atomic<uint64_t> xruns_{0};
   char shutdownReason_[256] = {};  // written by onShutdown before serverGone_ is set

@@ -181,6 +181,8 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
   const auto flags = static_cast<pa_stream_flags_t>(
       PA_STREAM_ADJUST_LATENCY | PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_AUTO_TIMING_UPDATE);
   lastDelayFrames_ = 0;
+  delayKnown_ = false;
+  configuredDelayFrames_ = static_cast<double>(attr.tlength / frameBytes_);
   lastCallbackNs_ = 0;
   const char* device = config_.sink.empty() ? nullptr : config_.sink.c_str();
   if (pa_stream_connect_playback(stream_, device, &attr, flags, nullptr, nullptr) >= 0) {
@@ -225,6 +227,7 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
     if (periods_ < config_.maxPeriods) {
       ++periods_;
       const pa_buffer_attr bigger = bufferAttr();
+      configuredDelayFrames_ = static_cast<double>(bigger.tlength / frameBytes_);
       if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &bigger, nullptr, nullptr)) {
         pa_operation_unref(op);
       }
@@ -312,14 +315,18 @@ void PulseSink::onWrite(pa_stream*, size_t bytes, void* self) {
 }
 
 // What plays before the next frame written: the stream's queue plus the sink's own latency,
-// interpolated between the server's timing updates.
-double PulseSink::delayFrames() noexcept {
+// interpolated between the server's timing updates. Until the server has sent timing once,
+// the buffer we asked for stands in (and says so): the first callbacks come before it, and a
+// delay of 0 then would have the engine prime too little and run dry at once.
+double PulseSink::delayFrames(bool* valid) noexcept {
   pa_usec_t usec = 0;
   int negative = 0;
   if (pa_stream_get_latency(stream_, &usec, &negative) == 0) {
     lastDelayFrames_ = negative ? 0.0 : static_cast<double>(usec) * format_.sampleRate * 1e-6;
+    delayKnown_ = true;
   }
-  return lastDelayFrames_;  // no timing info yet (first callback): the last we knew
+  *valid = delayKnown_;
+  return delayKnown_ ? lastDelayFrames_ : configuredDelayFrames_.load(std::memory_order_relaxed);
 }
 
 // Diagnostics for underflows: the longest gap between callbacks and the longest render.
@@ -350,7 +357,7 @@ void PulseSink::write(size_t bytes) noexcept {
     }
     PlaybackTiming timing;
     timing.nowNs = monotonicNs();
-    timing.deviceDelayFrames = delayFrames();
+    timing.deviceDelayFrames = delayFrames(&timing.delayValid);
     timing.channels = format_.channels;
     source_->render(static_cast<float*>(data), frames, timing);
     noteTimes(timing.nowNs, monotonicNs());

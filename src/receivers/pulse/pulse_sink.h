@@ -52,7 +52,7 @@ class PulseSink final : public Sink {
   pa_buffer_attr bufferAttr() const;
   void sleepMs(int ms);
   void write(size_t bytes) noexcept;
-  double delayFrames() noexcept;
+  double delayFrames(bool* valid) noexcept;
   void noteTimes(int64_t renderStartNs, int64_t renderEndNs) noexcept;
 
   static void raisePriority(pa_mainloop_api* api, void* self);
@@ -70,6 +70,8 @@ class PulseSink final : public Sink {
   pa_context* context_ = nullptr;  // mainloop lock
   pa_stream* stream_ = nullptr;    // mainloop lock
   double lastDelayFrames_ = 0;     // mainloop thread
+  bool delayKnown_ = false;        // mainloop thread: the server has reported timing once
+  std::atomic<double> configuredDelayFrames_{0};  // the server buffer asked for (tlength)
   int periods_ = 0;                // supervisor; kept across reconnections
   bool realtime_ = false;          // mainloop lock
   bool priorityTried_ = false;     // mainloop lock
