@@ -26,7 +26,10 @@ struct PulseSinkConfig {
   std::string sink;              // empty: the server's default sink
   std::string streamName = "Scream";
   double periodMs = 5;           // minreq: how much the server asks for at a time
-  int periods = 2;               // the server buffer (tlength), in periods, at first
+  // The server buffer (tlength), in periods, at first. 30 ms: on these VMs (threads stalled
+  // 10-30 ms) 10 ms ran empty in most 30 s runs and 20 ms in 2 of 20 stream starts; 30 ms in
+  // none of 20 (PulseSink.TwentyStartsInARowPlayCleanFromTheFirstSecond).
+  int periods = 6;
                                  // ($PULSE_LATENCY_MSEC overrides it)
   int maxPeriods = 16;           // each underflow adds a period, up to this
   int minBackoffMs = 500;        // reconnect delay, doubling up to maxBackoffMs
