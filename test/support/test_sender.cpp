@@ -32,7 +32,8 @@ int openSocket(uint16_t sourcePort, sockaddr_in* dest, uint16_t destPort,
   local.sin_family = AF_INET;
   local.sin_port = htons(sourcePort);
   local.sin_addr.s_addr = htonl(sourceIpv4);
-  if ((sourceIpv4 >> 24) != 127 || bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+  const bool loopback = (sourceIpv4 >> 24) == 127;
+  if (!loopback || bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
     close(fd);
     throw std::runtime_error("test sender: bind failed (loopback source addresses only)");
   }
@@ -181,7 +182,9 @@ size_t malformedDatagram(protocol::PacketError reason, uint32_t& rng, uint8_t* b
     case PacketError::kBadRateMarker: header(next() & 0x80, 16, 2, 0x3); break;
     case PacketError::kBadBits: header(0x01, 12, 2, 0x3); break;
     case PacketError::kNoChannels: header(0x01, 16, 0, 0x3); break;
-    case PacketError::kTooManyChannels: header(0x01, 16, static_cast<uint8_t>(9 + next() % 247), 0x3); break;
+    case PacketError::kTooManyChannels:
+      header(0x01, 16, static_cast<uint8_t>(9 + next() % 247), 0x3);
+      break;
     case PacketError::kEmptyPayload: header(0x01, 16, 2, 0x3); return protocol::kHeaderBytes;
     case PacketError::kUnsupportedRate: header(0xFF, 32, 8, 0xFFFF); break;  // issue 22's datagram
     case PacketError::kMaskBeyondChannels: header(0x82, 24, 2, 0x63F); break;

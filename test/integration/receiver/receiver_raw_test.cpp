@@ -70,7 +70,8 @@ void floodWhileStreaming(bool floodFirst, const char* name) {
   constexpr int kKinds = protocol::kPacketErrorCount - 1;
   MalformedCounts sent{};
   auto flood = [&] {
-    sent = sendMalformed(r.port, kPerKind * kKinds, 22, {.spacingNs = 150'000, .sourceIpv4 = 0x7F000002});
+    sent = sendMalformed(r.port, kPerKind * kKinds, 22,
+                         {.spacingNs = 150'000, .sourceIpv4 = 0x7F000002});  // from 127.0.0.2
   };
   std::thread flooder;
   if (floodFirst) {

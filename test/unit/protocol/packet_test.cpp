@@ -130,8 +130,9 @@ TEST(Packet, LessThanOneFrameIsRejectedForEveryFormat) {
 TEST(Packet, RejectionsLeaveThePacketUntouched) {
   Packet p;
   p.pcmBytes = 77;
-  for (const auto& d : {datagram({0x01, 16, 2, 0x03, 0x00}, 0), datagram({0x7F, 16, 2, 3, 0}, 8),
-                        datagram({0x01, 16, 2, 0xFF, 0xFF}, 8), datagram({0x01, 32, 8, 3, 0}, 31)}) {
+  for (const auto& d :
+       {datagram({0x01, 16, 2, 0x03, 0x00}, 0), datagram({0x7F, 16, 2, 3, 0}, 8),
+        datagram({0x01, 16, 2, 0xFF, 0xFF}, 8), datagram({0x01, 32, 8, 3, 0}, 31)}) {
     EXPECT_NE(parsePacket(d.data(), d.size(), &p), PacketError::kOk);
     EXPECT_EQ(p.pcmBytes, 77u);
     EXPECT_EQ(p.pcm, nullptr);

@@ -34,7 +34,9 @@ struct Harness {
   }
   // A sender's first datagrams, 5 ms apart from t: the last one takes the lock.
   Verdict confirm(const SourceAddress& from, int64_t t) {
-    for (int i = 0; i + 1 < kConfirm; ++i) EXPECT_EQ(send(from, t + i * 5 * kMs), Verdict::kPending);
+    for (int i = 0; i + 1 < kConfirm; ++i) {
+      EXPECT_EQ(send(from, t + i * 5 * kMs), Verdict::kPending);
+    }
     return send(from, t + (kConfirm - 1) * 5 * kMs);
   }
 

@@ -149,69 +149,64 @@ TEST(IvshmemReader, SkipsAheadWhenLapped) {
   EXPECT_EQ(seen, (std::vector<int>{1, 6}));
 }
 
+constexpr int64_t kChunkNs = 20'000'000;  // 960 frames at 48 kHz
+
+// A started 8-chunk ring and a reader on simulated time (`now`) that has adopted its header.
+struct SimulatedTimeReader {
+  explicit SimulatedTimeReader(const char* name) : ring(name, 8), reader([this] { return now; }) {
+    std::string error;
+    EXPECT_TRUE(ring.writer->start(kStereo, &error)) << error;
+    reader.attach(ring.mapping->base(), ring.mapping->bytes());
+    reader.poll([](const protocol::Packet&) {});
+  }
+  int64_t now = 0;
+  Ring ring;
+  IvshmemReader reader;
+};
+
 // writeIdx is a position, not a count: a writer that went round the whole ring while the reader
 // was away looks like one that moved a chunk or two. The time since the reader last looked tells
 // them apart; the lap is counted and the reader starts again at the newest chunk.
 TEST(IvshmemReader, ALapWhileTheReaderWasAwayIsCountedNotPlayed) {
-  constexpr int64_t kChunkNs = 20'000'000;
-  int64_t now = 0;
-  Ring ring("lap-away", 8);
-  std::string error;
-  ASSERT_TRUE(ring.writer->start(kStereo, &error)) << error;
-  IvshmemReader reader([&now] { return now; });
-  reader.attach(ring.mapping->base(), ring.mapping->bytes());
-  reader.poll([](const protocol::Packet&) {});
+  SimulatedTimeReader t("lap-away");
   std::vector<int> seen;
   auto collect = [&](const protocol::Packet& p) { seen.push_back(seqOf(p)); };
-  ring.publish(2);
-  now += 2 * kChunkNs;
-  EXPECT_EQ(reader.poll(collect), 2);
-  ring.publish(9);  // seq 3..11: writeIdx moved by 9 = one chunk modulo the ring
-  now += 9 * kChunkNs;
-  EXPECT_EQ(reader.poll(collect), 0);
-  EXPECT_EQ(reader.laps(), 1u);
-  ring.publish(1);  // seq 12
-  now += kChunkNs;
-  EXPECT_EQ(reader.poll(collect), 1);
+  t.ring.publish(2);
+  t.now += 2 * kChunkNs;
+  EXPECT_EQ(t.reader.poll(collect), 2);
+  t.ring.publish(9);  // seq 3..11: writeIdx moved by 9 = one chunk modulo the ring
+  t.now += 9 * kChunkNs;
+  EXPECT_EQ(t.reader.poll(collect), 0);
+  EXPECT_EQ(t.reader.laps(), 1u);
+  t.ring.publish(1);  // seq 12
+  t.now += kChunkNs;
+  EXPECT_EQ(t.reader.poll(collect), 1);
   EXPECT_EQ(seen, (std::vector<int>{1, 2, 12}));
 }
 
 // The same while the handler blocks (an output that cannot keep up): the look after it counts.
 TEST(IvshmemReader, ALapWhileTheHandlerBlockedIsCountedNotPlayed) {
-  constexpr int64_t kChunkNs = 20'000'000;
-  int64_t now = 0;
-  Ring ring("lap-blocked", 8);
-  std::string error;
-  ASSERT_TRUE(ring.writer->start(kStereo, &error)) << error;
-  IvshmemReader reader([&now] { return now; });
-  reader.attach(ring.mapping->base(), ring.mapping->bytes());
-  reader.poll([](const protocol::Packet&) {});
-  ring.publish(2);
+  SimulatedTimeReader t("lap-blocked");
+  t.ring.publish(2);
   std::vector<int> seen;
-  reader.poll([&](const protocol::Packet& p) {
+  t.reader.poll([&](const protocol::Packet& p) {
     seen.push_back(seqOf(p));
     if (seen.size() == 1) {
-      ring.publish(8);  // seq 3..10: writeIdx back where it was; chunk 2 holds seq 10 now
-      now += 8 * kChunkNs;
+      t.ring.publish(8);  // seq 3..10: writeIdx back where it was; chunk 2 holds seq 10 now
+      t.now += 8 * kChunkNs;
     }
   });
   EXPECT_EQ(seen, (std::vector<int>{1}));
-  EXPECT_EQ(reader.laps(), 1u);
+  EXPECT_EQ(t.reader.laps(), 1u);
 }
 
 // A writer that stood still while the reader was away for less than a ring is no lap.
 TEST(IvshmemReader, AnIdleWriterIsNoLap) {
-  int64_t now = 0;
-  Ring ring("idle-writer", 8);
-  std::string error;
-  ASSERT_TRUE(ring.writer->start(kStereo, &error)) << error;
-  IvshmemReader reader([&now] { return now; });
-  reader.attach(ring.mapping->base(), ring.mapping->bytes());
-  reader.poll([](const protocol::Packet&) {});
-  now += 100'000'000;
-  ring.publish(1);
-  EXPECT_EQ(reader.poll([](const protocol::Packet& p) { EXPECT_EQ(seqOf(p), 1); }), 1);
-  EXPECT_EQ(reader.laps(), 0u);
+  SimulatedTimeReader t("idle-writer");
+  t.now += 5 * kChunkNs;
+  t.ring.publish(1);
+  EXPECT_EQ(t.reader.poll([](const protocol::Packet& p) { EXPECT_EQ(seqOf(p), 1); }), 1);
+  EXPECT_EQ(t.reader.laps(), 0u);
 }
 
 // A writer in another thread runs far faster than real time into a small ring while the reader

@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -18,11 +20,7 @@
 namespace scream::receiver {
 namespace {
 
-int64_t nowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+using test::nowNs;
 
 void sleepUntil(int64_t ns) {
   const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
@@ -114,7 +112,8 @@ StressResult runStress(const protocol::Format& format, size_t ringChunks, double
   const int64_t start = nowNs();
   for (uint64_t done = 0, k = 1; done < totalBytes; ++k) {
     sleepUntil(start + static_cast<int64_t>(k) * 5'000'000);
-    const uint64_t due = std::min(totalBytes, (static_cast<uint64_t>(nowNs() - start) / 1'000'000) * bytesPerMs);
+    const uint64_t elapsedMs = static_cast<uint64_t>(nowNs() - start) / 1'000'000;
+    const uint64_t due = std::min(totalBytes, elapsedMs * bytesPerMs);
     burst.resize(due > done ? due - done : 0);
     for (size_t b = 0; b < burst.size(); b += 4) {  // whole words: chunks are multiples of 4
       const uint64_t at = done + b;
@@ -142,7 +141,8 @@ void expectNothingWrongHandedOn(const StressResult& r) {
     if (i == 0) continue;
     ASSERT_GT(r.seqs[i], r.seqs[i - 1]) << "out of order at " << i;
     if (r.seqs[i] != r.seqs[i - 1] + 1) {
-      EXPECT_GT(r.lapsBefore[i], lapsSeen) << "chunks " << r.seqs[i - 1] + 1 << ".." << r.seqs[i] - 1
+      EXPECT_GT(r.lapsBefore[i], lapsSeen)
+          << "chunks " << r.seqs[i - 1] + 1 << ".." << r.seqs[i] - 1
                                            << " skipped without a lap counted";
     }
     lapsSeen = r.lapsBefore[i];
