@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -145,7 +146,8 @@ IvshmemReader::Look IvshmemReader::look() {
   if (idx >= n) return Look::kCorrupt;
   const uint32_t unread = (seenIdx_ + n - readIdx_) % n;  // complete chunks not yet handed on
   const uint32_t advanced = (idx + n - seenIdx_) % n;     // true only if the writer did not lap
-  const int64_t mostPublished = (endNs - seenNs_) / chunkNs_ + kWriterSlackChunks;
+  const int64_t slack = std::min<int64_t>(kWriterCatchUpNs / chunkNs_ + 1, n - 2);
+  const int64_t mostPublished = (endNs - seenNs_) / chunkNs_ + slack;
   seenIdx_ = idx;
   seenNs_ = startNs;
   // The writer refills chunk readIdx_ + 1 after publishing n - unread more chunks.

@@ -7,8 +7,8 @@
 // Laps: writeIdx is a position in the ring, not a count, so a writer that went round the whole
 // ring while the reader was stalled (descheduled, or its output blocked) looks exactly like one
 // that did not. The reader bounds how far the writer can have got by the time since it last
-// looked (one chunk per chunk duration, plus one); when that bound reaches the chunks it
-// still had to read, it cannot tell a lap from none, counts a lap and skips to the newest chunk
+// looked (one chunk per chunk duration, plus a catch-up allowance); when that bound reaches a
+// whole ring it cannot tell a lap from none, so it counts a lap and skips to the newest chunk
 // instead of handing on a chunk that may be a lap newer than it looks.
 #pragma once
 
@@ -57,9 +57,10 @@ class IvshmemReader {
   using Handler = std::function<void(const protocol::Packet&)>;
   using Clock = std::function<int64_t()>;  // ns on a monotonic clock
 
-  // Chunks a writer may publish beyond one per chunk duration (bursty timers, a partly filled
-  // chunk completing right after a look).
-  static constexpr int64_t kWriterSlackChunks = 1;
+  // A writer may fall behind real time (a busy guest, a late timer) and catch up in one burst:
+  // the lap bound allows for this much of it, plus a partly filled chunk completing right after
+  // a look. Capped for tiny rings at all but two chunks, so those can be read at all.
+  static constexpr int64_t kWriterCatchUpNs = 100'000'000;
 
   // No clock: CLOCK_MONOTONIC.
   explicit IvshmemReader(Clock clock = {});

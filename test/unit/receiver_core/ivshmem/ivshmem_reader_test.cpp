@@ -151,9 +151,12 @@ TEST(IvshmemReader, SkipsAheadWhenLapped) {
 
 constexpr int64_t kChunkNs = 20'000'000;  // 960 frames at 48 kHz
 
-// A started 8-chunk ring and a reader on simulated time (`now`) that has adopted its header.
+// A started ring of kRing chunks and a reader on simulated time (`now`) that has adopted its
+// header. Large enough that the writer's catch-up allowance is well below a ring.
 struct SimulatedTimeReader {
-  explicit SimulatedTimeReader(const char* name) : ring(name, 8), reader([this] { return now; }) {
+  static constexpr int kRing = 32;
+  explicit SimulatedTimeReader(const char* name)
+      : ring(name, kRing), reader([this] { return now; }) {
     std::string error;
     EXPECT_TRUE(ring.writer->start(kStereo, &error)) << error;
     reader.attach(ring.mapping->base(), ring.mapping->bytes());
@@ -174,14 +177,14 @@ TEST(IvshmemReader, ALapWhileTheReaderWasAwayIsCountedNotPlayed) {
   t.ring.publish(2);
   t.now += 2 * kChunkNs;
   EXPECT_EQ(t.reader.poll(collect), 2);
-  t.ring.publish(9);  // seq 3..11: writeIdx moved by 9 = one chunk modulo the ring
-  t.now += 9 * kChunkNs;
+  t.ring.publish(t.kRing + 1);  // seq 3..35: writeIdx moved by one chunk modulo the ring
+  t.now += (t.kRing + 1) * kChunkNs;
   EXPECT_EQ(t.reader.poll(collect), 0);
   EXPECT_EQ(t.reader.laps(), 1u);
-  t.ring.publish(1);  // seq 12
+  t.ring.publish(1);  // seq 36
   t.now += kChunkNs;
   EXPECT_EQ(t.reader.poll(collect), 1);
-  EXPECT_EQ(seen, (std::vector<int>{1, 2, 12}));
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 36}));
 }
 
 // The same while the handler blocks (an output that cannot keep up): the look after it counts.
@@ -192,8 +195,8 @@ TEST(IvshmemReader, ALapWhileTheHandlerBlockedIsCountedNotPlayed) {
   t.reader.poll([&](const protocol::Packet& p) {
     seen.push_back(seqOf(p));
     if (seen.size() == 1) {
-      t.ring.publish(8);  // seq 3..10: writeIdx back where it was; chunk 2 holds seq 10 now
-      t.now += 8 * kChunkNs;
+      t.ring.publish(t.kRing);  // writeIdx back where it was; chunk 2 holds seq 34 now
+      t.now += t.kRing * kChunkNs;
     }
   });
   EXPECT_EQ(seen, (std::vector<int>{1}));

@@ -4,6 +4,8 @@
 // than it should be is seen. Without stalls the output is byte-exact; with the reader stalled for
 // longer than the ring holds, every gap is a counted lap and nothing wrong is ever handed on.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +69,36 @@ class CpuHogs {
   std::vector<std::thread> threads_;
 };
 
+// Publishes `seconds` of numbered chunks in 5 ms bursts from a thread of its own. The writer is
+// the guest's audio timer (a DPC in the Windows driver): it runs on time however busy the
+// machine is, so real-time priority when allowed (tests run as root).
+void writeInRealTime(sender::IvshmemWriter& writer, const protocol::Format& format, size_t chunk,
+                     double seconds) {
+  std::thread thread([&] {
+    sched_param realtime{};
+    realtime.sched_priority = 30;
+    pthread_setschedparam(pthread_self(), SCHED_FIFO, &realtime);
+    std::vector<uint8_t> burst;
+    const uint64_t totalBytes = static_cast<uint64_t>(seconds * 50) * chunk;
+    const uint64_t bytesPerMs = uint64_t{format.sampleRate} * format.bytesPerFrame() / 1000;
+    const int64_t start = nowNs();
+    for (uint64_t done = 0, k = 1; done < totalBytes; ++k) {
+      sleepUntil(start + static_cast<int64_t>(k) * 5'000'000);
+      const uint64_t elapsedMs = static_cast<uint64_t>(nowNs() - start) / 1'000'000;
+      const uint64_t due = std::min(totalBytes, elapsedMs * bytesPerMs);
+      burst.resize(due > done ? due - done : 0);
+      for (size_t b = 0; b < burst.size(); b += 4) {  // whole words: chunks are multiples of 4
+        const uint64_t at = done + b;
+        const uint32_t word = wordOf(static_cast<uint32_t>(at / chunk + 1), (at % chunk) / 4);
+        std::memcpy(burst.data() + b, &word, 4);
+      }
+      writer.write(burst.data(), burst.size());
+      done += burst.size();
+    }
+  });
+  thread.join();
+}
+
 struct StressResult {
   uint32_t written = 0;             // chunks the writer published
   std::vector<uint32_t> seqs;       // sequence numbers handed on, in order (0: torn)
@@ -74,7 +106,7 @@ struct StressResult {
   uint64_t laps = 0;
 };
 
-// The writer publishes `seconds` of audio in 5 ms bursts, as scream-send does; the reader runs
+// The writer publishes `seconds` of audio as writeInRealTime does; the reader runs
 // IvshmemInput::receive like scream-recv's loop. Every `stallEvery` chunks (0: never) the reader's
 // handler stalls for stallMs, like an output that blocks.
 StressResult runStress(const protocol::Format& format, size_t ringChunks, double seconds,
@@ -106,23 +138,7 @@ StressResult runStress(const protocol::Format& format, size_t ringChunks, double
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the reader maps the file
   EXPECT_TRUE(writer->start(format, &error)) << error;
-  std::vector<uint8_t> burst;
-  const uint64_t totalBytes = static_cast<uint64_t>(seconds * 50) * chunk;
-  const uint64_t bytesPerMs = uint64_t{format.sampleRate} * format.bytesPerFrame() / 1000;
-  const int64_t start = nowNs();
-  for (uint64_t done = 0, k = 1; done < totalBytes; ++k) {
-    sleepUntil(start + static_cast<int64_t>(k) * 5'000'000);
-    const uint64_t elapsedMs = static_cast<uint64_t>(nowNs() - start) / 1'000'000;
-    const uint64_t due = std::min(totalBytes, elapsedMs * bytesPerMs);
-    burst.resize(due > done ? due - done : 0);
-    for (size_t b = 0; b < burst.size(); b += 4) {  // whole words: chunks are multiples of 4
-      const uint64_t at = done + b;
-      const uint32_t word = wordOf(static_cast<uint32_t>(at / chunk + 1), (at % chunk) / 4);
-      std::memcpy(burst.data() + b, &word, 4);
-    }
-    writer->write(burst.data(), burst.size());
-    done += burst.size();
-  }
+  writeInRealTime(*writer, format, chunk, seconds);
   result.written = static_cast<uint32_t>(writer->published());
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   writing = false;
@@ -167,8 +183,9 @@ TEST(IvshmemStress, ByteExactUnderCpuLoad192k32Bit8Channels) {
   expectByteExactUnderLoad({192000, 32, 8, 0x63F}, 50);
 }
 
-// A 10-chunk ring (200 ms) and a reader that stalls 150, 300 or 450 ms every 20 chunks: some
-// stalls fit in what the ring holds, some go round it more than once.
+// A 10-chunk ring (200 ms) and a reader that stalls 150, 300 or 450 ms every 20 chunks: past
+// the catch-up allowance (IvshmemReader::kWriterCatchUpNs), some past the whole ring, some
+// round it more than once.
 TEST(IvshmemStress, AReaderLappedDuringAStallCountsItAndNeverPlaysAWrongChunk) {
   CpuHogs hogs;
   const StressResult r = runStress({48000, 16, 2, 0x3}, 10, 4, 20, 150);
