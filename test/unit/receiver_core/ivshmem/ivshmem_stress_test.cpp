@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -104,6 +105,7 @@ struct StressResult {
   std::vector<uint32_t> seqs;       // sequence numbers handed on, in order (0: torn)
   std::vector<uint64_t> lapsBefore; // the reader's lap count when each was handed on
   uint64_t laps = 0;
+  std::string notices;              // what IvshmemInput would have had scream-recv log
 };
 
 // The writer publishes `seconds` of audio as writeInRealTime does; the reader runs
@@ -133,6 +135,7 @@ StressResult runStress(const protocol::Format& format, size_t ringChunks, double
           std::this_thread::sleep_for(std::chrono::milliseconds(stallMs * static_cast<int>(times)));
         }
       });
+      result.notices += input.takeNotice();
       if (writerDone && got == 0) return;
     }
   });
@@ -191,6 +194,7 @@ TEST(IvshmemStress, AReaderLappedDuringAStallCountsItAndNeverPlaysAWrongChunk) {
   const StressResult r = runStress({48000, 16, 2, 0x3}, 10, 4, 20, 150);
   expectNothingWrongHandedOn(r);
   EXPECT_GE(r.laps, 1u);
+  EXPECT_NE(r.notices.find("fell behind the writer"), std::string::npos) << r.notices;
   std::printf("stalled reader: %zu of %u chunks handed on, %llu laps\n", r.seqs.size(), r.written,
               static_cast<unsigned long long>(r.laps));
 }
