@@ -11,11 +11,21 @@ const char* describe(PacketError error) {
     case PacketError::kNoChannels: return "zero channels";
     case PacketError::kTooManyChannels: return "more than 8 channels";
     case PacketError::kEmptyPayload: return "no PCM after the header";
+    case PacketError::kUnsupportedRate: return "rate not 44.1, 48, 88.2, 96, 176.4 or 192 kHz";
+    case PacketError::kMaskBeyondChannels: return "channel mask has more speakers than channels";
+    case PacketError::kPartialFrame: return "PCM shorter than one frame";
   }
   return "unknown packet error";
 }
 
-static PacketError fromFormatError(FormatError error) {
+bool isScreamRateMarker(uint8_t marker) {
+  const uint8_t multiplier = marker & 0x7Fu;
+  return multiplier == 1 || multiplier == 2 || multiplier == 4;
+}
+
+namespace {
+
+PacketError fromFormatError(FormatError error) {
   switch (error) {
     case FormatError::kOk: return PacketError::kOk;
     case FormatError::kBitsUnsupported: return PacketError::kBadBits;
@@ -29,15 +39,29 @@ static PacketError fromFormatError(FormatError error) {
   return PacketError::kBadRateMarker;
 }
 
+unsigned setBits(uint16_t mask) {
+  unsigned count = 0;
+  for (; mask != 0; mask = static_cast<uint16_t>(mask & (mask - 1u))) ++count;
+  return count;
+}
+
+}  // namespace
+
 PacketError parsePacket(const uint8_t* datagram, size_t size, Packet* packet) {
   if (datagram == nullptr || size < kHeaderBytes) return PacketError::kTooShort;
   Format format;
   const PacketError error = fromFormatError(decodeHeader(datagram, &format));
   if (error != PacketError::kOk) return error;
   if (size == kHeaderBytes) return PacketError::kEmptyPayload;
+  if (!isScreamRateMarker(datagram[0])) return PacketError::kUnsupportedRate;
+  // Channel i takes the i-th set bit (channel_map.h): a bit beyond the last channel names a
+  // speaker no channel feeds, which no Windows format does.
+  if (setBits(format.channelMask) > format.channels) return PacketError::kMaskBeyondChannels;
+  const size_t pcmBytes = size - kHeaderBytes;
+  if (pcmBytes < format.bytesPerFrame()) return PacketError::kPartialFrame;
   packet->format = format;
   packet->pcm = datagram + kHeaderBytes;
-  packet->pcmBytes = size - kHeaderBytes;
+  packet->pcmBytes = pcmBytes;
   return PacketError::kOk;
 }
 

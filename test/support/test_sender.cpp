@@ -24,16 +24,18 @@ int64_t monotonicNs() {
 
 namespace {
 
-int openSocket(uint16_t sourcePort, sockaddr_in* dest, uint16_t destPort) {
+int openSocket(uint16_t sourcePort, sockaddr_in* dest, uint16_t destPort,
+               uint32_t sourceIpv4 = INADDR_LOOPBACK) {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in local{};
   local.sin_family = AF_INET;
   local.sin_port = htons(sourcePort);
-  local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+  local.sin_addr.s_addr = htonl(sourceIpv4);
+  const bool loopback = (sourceIpv4 >> 24) == 127;
+  if (!loopback || bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
     close(fd);
-    throw std::runtime_error("test sender: bind failed");
+    throw std::runtime_error("test sender: bind failed (loopback source addresses only)");
   }
   *dest = {};
   dest->sin_family = AF_INET;
@@ -161,27 +163,60 @@ void TestSender::run() {
   close(fd);
 }
 
-void sendMalformed(uint16_t port, int count, uint32_t seed) {
+namespace {
+
+// Builds one malformed datagram of the kind `reason` in buf (at least kDatagramBytes); returns its
+// size. Only the bytes that make it wrong are fixed; the rest is random.
+size_t malformedDatagram(protocol::PacketError reason, uint32_t& rng, uint8_t* buf) {
+  auto next = [&rng] { return static_cast<uint8_t>((rng = rng * 1664525u + 1013904223u) >> 24); };
+  for (size_t b = 0; b < protocol::kDatagramBytes; ++b) buf[b] = next();
+  // A valid 48 kHz 16-bit stereo header, then one fault.
+  auto header = [buf](uint8_t rate, uint8_t bits, uint8_t channels, uint16_t mask) {
+    buf[0] = rate, buf[1] = bits, buf[2] = channels;
+    buf[3] = static_cast<uint8_t>(mask), buf[4] = static_cast<uint8_t>(mask >> 8);
+  };
+  using protocol::PacketError;
+  switch (reason) {
+    case PacketError::kOk:
+    case PacketError::kTooShort: return next() % protocol::kHeaderBytes;
+    case PacketError::kBadRateMarker: header(next() & 0x80, 16, 2, 0x3); break;
+    case PacketError::kBadBits: header(0x01, 12, 2, 0x3); break;
+    case PacketError::kNoChannels: header(0x01, 16, 0, 0x3); break;
+    case PacketError::kTooManyChannels:
+      header(0x01, 16, static_cast<uint8_t>(9 + next() % 247), 0x3);
+      break;
+    case PacketError::kEmptyPayload: header(0x01, 16, 2, 0x3); return protocol::kHeaderBytes;
+    case PacketError::kUnsupportedRate: header(0xFF, 32, 8, 0xFFFF); break;  // issue 22's datagram
+    case PacketError::kMaskBeyondChannels: header(0x82, 24, 2, 0x63F); break;
+    case PacketError::kPartialFrame: header(0x04, 32, 8, 0x63F); return protocol::kHeaderBytes + 31;
+  }
+  return protocol::kDatagramBytes;
+}
+
+}  // namespace
+
+MalformedCounts sendMalformed(uint16_t port, int count, uint32_t seed,
+                              const MalformedOptions& options) {
   sockaddr_in dest;
-  const int fd = openSocket(0, &dest, port);
-  uint8_t buf[1400];
+  const int fd = openSocket(0, &dest, port, options.sourceIpv4);
+  uint8_t buf[protocol::kDatagramBytes];
   uint32_t rng = seed;
-  auto next = [&rng] { return rng = rng * 1664525u + 1013904223u; };
+  MalformedCounts sent{};
+  constexpr size_t kKinds = protocol::kPacketErrorCount - 1;  // every reason but kOk
   for (int i = 0; i < count; ++i) {
-    size_t n = 0;
-    switch (i % 6) {
-      case 0: n = next() % 5; break;                                        // too short
-      case 1: buf[0] = 0x80, buf[1] = 16, buf[2] = 2, n = 1157; break;      // rate multiplier 0
-      case 2: buf[0] = 0x01, buf[1] = 12, buf[2] = 2, n = 1157; break;      // bad bits
-      case 3: buf[0] = 0x01, buf[1] = 16, buf[2] = 0, n = 1157; break;      // no channels
-      case 4: buf[0] = 0x01, buf[1] = 16, buf[2] = 9, n = 1157; break;      // too many channels
-      case 5: buf[0] = 0x01, buf[1] = 16, buf[2] = 2, n = 5; break;         // empty payload
+    const auto reason = static_cast<protocol::PacketError>(1 + static_cast<size_t>(i) % kKinds);
+    const size_t n = malformedDatagram(reason, rng, buf);
+    if (sendto(fd, buf, n, 0, reinterpret_cast<const sockaddr*>(&dest), sizeof dest) ==
+        static_cast<ssize_t>(n)) {
+      ++sent[static_cast<size_t>(reason)];
     }
-    for (size_t b = 3; b < n; ++b) buf[b] = static_cast<uint8_t>(next() >> 24);
-    if (i % 6 == 0) for (size_t b = 0; b < n; ++b) buf[b] = static_cast<uint8_t>(next() >> 24);
-    sendto(fd, buf, n, 0, reinterpret_cast<const sockaddr*>(&dest), sizeof dest);
+    if (options.spacingNs > 0) {
+      const timespec pause{0, static_cast<long>(options.spacingNs)};
+      nanosleep(&pause, nullptr);
+    }
   }
   close(fd);
+  return sent;
 }
 
 }  // namespace scream::testing

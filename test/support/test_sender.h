@@ -4,6 +4,7 @@
 // 127.0.0.1 only. Records what it sent so tests can compare.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "protocol/format.h"
+#include "protocol/packet.h"
 
 namespace scream::testing {
 
@@ -68,9 +70,18 @@ class TestSender {
   uint32_t rng_;
 };
 
-// Sends `count` malformed datagrams (each kind the validator knows, plus random junk) to
-// 127.0.0.1:port from an ephemeral port.
-void sendMalformed(uint16_t port, int count, uint32_t seed);
+struct MalformedOptions {
+  int64_t spacingNs = 0;              // pause between datagrams (0: as fast as possible)
+  uint32_t sourceIpv4 = 0x7F000001;   // a loopback address to send from (any of 127.0.0.0/8)
+};
+
+// Datagrams sent, indexed by the protocol::PacketError the receiver must count them under.
+using MalformedCounts = std::array<uint64_t, protocol::kPacketErrorCount>;
+
+// Sends `count` malformed datagrams to 127.0.0.1:port from an ephemeral port, cycling through
+// one kind per PacketError reason (random bytes where the reason allows), interleaved.
+MalformedCounts sendMalformed(uint16_t port, int count, uint32_t seed,
+                              const MalformedOptions& options = {});
 
 int64_t monotonicNs();
 

@@ -264,6 +264,7 @@ int runReceiver(const Options& o) {
       outputBroken = !rawOutput.onPacket(packet);
     }
   };
+  const SourceFilter::Play play = onPacket;  // built once, not per datagram
   auto onDatagram = [&](const Datagram& d) {
     // Cannot happen with the default 64 KiB slots (no IPv4 UDP datagram is larger); a cut-off
     // datagram would otherwise be played with its tail missing.
@@ -274,16 +275,17 @@ int runReceiver(const Options& o) {
       stats.malformed[static_cast<size_t>(e)].fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    switch (filter.check(d.from, d.arrivalNs)) {
+    switch (filter.check(d.from, packet, d.arrivalNs, play)) {
       case SourceFilter::Verdict::kOtherSource:
         stats.otherSourcePackets.fetch_add(1, std::memory_order_relaxed);
         return;
+      case SourceFilter::Verdict::kLocked:
       case SourceFilter::Verdict::kSwitched:
         spdlog::info("playing sender {}", d.from.toString());
-        break;
-      case SourceFilter::Verdict::kAccept: break;
+        return;
+      case SourceFilter::Verdict::kAccept:
+      case SourceFilter::Verdict::kPending: return;
     }
-    onPacket(packet, d.arrivalNs);
   };
 
   Options running = o;  // what SIGHUP may change

@@ -4,6 +4,29 @@
 
 namespace scream::receiver {
 
+namespace {
+
+// Short, stable names for the stats line (tests and log readers match them); describe() has the
+// long form for the periodic warning.
+const char* reasonKey(protocol::PacketError error) {
+  using protocol::PacketError;
+  switch (error) {
+    case PacketError::kOk: return "ok";
+    case PacketError::kTooShort: return "too-short";
+    case PacketError::kBadRateMarker: return "rate-zero";
+    case PacketError::kBadBits: return "bits";
+    case PacketError::kNoChannels: return "no-channels";
+    case PacketError::kTooManyChannels: return "too-many-channels";
+    case PacketError::kEmptyPayload: return "empty";
+    case PacketError::kUnsupportedRate: return "rate";
+    case PacketError::kMaskBeyondChannels: return "mask";
+    case PacketError::kPartialFrame: return "partial-frame";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
 StatsSnapshot StatsSnapshot::take(const Stats& stats) {
   StatsSnapshot s;
   s.packets = stats.packets.load();
@@ -23,9 +46,17 @@ StatsSnapshot StatsSnapshot::take(const Stats& stats) {
 std::string formatStatsLine(const std::string& source, const EngineStatus& e, const StatsSnapshot& s,
                             bool engineUsed) {
   uint64_t malformed = 0;
-  for (size_t i = 1; i < protocol::kPacketErrorCount; ++i) malformed += s.malformed[i];
-  std::string line = fmt::format("source {} | packets {} | malformed {} | other sources {}",
-                                 source.empty() ? "none" : source, s.packets, malformed, s.otherSource);
+  std::string reasons;
+  for (size_t i = 1; i < protocol::kPacketErrorCount; ++i) {
+    malformed += s.malformed[i];
+    if (s.malformed[i] == 0) continue;
+    reasons += fmt::format("{}{} {}", reasons.empty() ? " (" : ", ",
+                           reasonKey(static_cast<protocol::PacketError>(i)), s.malformed[i]);
+  }
+  if (!reasons.empty()) reasons += ")";
+  std::string line = fmt::format("source {} | packets {} | malformed {}{} | other sources {}",
+                                 source.empty() ? "none" : source, s.packets, malformed, reasons,
+                                 s.otherSource);
   if (!engineUsed) return line;
   if (!e.hasStream) return line + " | no stream yet";
   const double concealedMs =

@@ -115,6 +115,12 @@ void IvshmemInput::refreshMapping(int64_t nowNs) {
 }
 
 void IvshmemInput::noteState() {
+  if (reader_.laps() != reportedLaps_) {
+    // Audio was lost, not played out of order: say so, since nothing else will.
+    reportedLaps_ = reader_.laps();
+    addNotice("fell behind the writer by up to a whole ring of chunks: skipped to its newest "
+              "chunk (" + std::to_string(reportedLaps_) + " times so far)");
+  }
   const IvshmemReader::State state = reader_.state();
   const IvshmemHeaderError error = reader_.lastError();
   const bool streaming = state == IvshmemReader::State::kStreaming;

@@ -38,7 +38,8 @@ class IvshmemInput {
   int receive(int timeoutMs, const std::function<void(const protocol::Packet&, int64_t)>& handler);
 
   // A line worth logging once when the input's situation changed (file appeared, writer started
-  // or stopped, bad header); "" when nothing changed since the last call.
+  // or stopped, bad header, chunks skipped after a lap); "" when nothing changed since the last
+  // call.
   std::string takeNotice();
   const IvshmemReader& reader() const { return reader_; }
   std::string describe() const { return "IVSHMEM " + path_; }
@@ -62,6 +63,7 @@ class IvshmemInput {
   IvshmemReader::State lastState_ = IvshmemReader::State::kNoWriter;
   IvshmemHeaderError lastError_ = IvshmemHeaderError::kOk;
   protocol::Format lastFormat_;
+  uint64_t reportedLaps_ = 0;
 };
 
 }  // namespace scream::receiver

@@ -1,5 +1,9 @@
 #include "ivshmem_reader.h"
 
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 
 namespace scream::receiver {
@@ -12,8 +16,14 @@ namespace {
 // the compiler neither tears nor caches it. writeIdx is loaded with acquire, pairing with the
 // writer's release store after it copied the chunk.
 template <typename T>
-T loadField(const uint8_t* base, size_t offset) {
-  return __atomic_load_n(reinterpret_cast<const T*>(base + offset), __ATOMIC_RELAXED);
+T loadField(const uint8_t* base, size_t offset, int order = __ATOMIC_RELAXED) {
+  return __atomic_load_n(reinterpret_cast<const T*>(base + offset), order);
+}
+
+int64_t monotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
 }  // namespace
@@ -41,7 +51,8 @@ IvshmemHeaderError checkIvshmemHeader(const IvshmemHeader& h, size_t mappingByte
   format.bitsPerSample = h.bitsPerSample;
   format.channels = h.channels;
   format.channelMask = h.channelMap;
-  if (protocol::validateFormat(format) != protocol::FormatError::kOk) {
+  if (!protocol::isScreamRateMarker(h.sampleRate) ||
+      protocol::validateFormat(format) != protocol::FormatError::kOk) {
     return IvshmemHeaderError::kBadFormat;
   }
   if (h.chunkSize == 0 || h.chunkSize % format.bytesPerFrame() != 0) {
@@ -61,7 +72,8 @@ IvshmemHeaderError checkIvshmemHeader(const IvshmemHeader& h, size_t mappingByte
 
 IvshmemHeader loadIvshmemHeader(const uint8_t* base) {
   IvshmemHeader h{};
-  h.magic = loadField<uint32_t>(base, offsetof(IvshmemHeader, magic));
+  // Acquire, pairing with the writer's release store of the magic after the other fields.
+  h.magic = loadField<uint32_t>(base, offsetof(IvshmemHeader, magic), __ATOMIC_ACQUIRE);
   h.writeIdx = loadField<uint16_t>(base, offsetof(IvshmemHeader, writeIdx));
   h.offset = loadField<uint8_t>(base, offsetof(IvshmemHeader, offset));
   h.maxChunks = loadField<uint16_t>(base, offsetof(IvshmemHeader, maxChunks));
@@ -72,6 +84,9 @@ IvshmemHeader loadIvshmemHeader(const uint8_t* base) {
   h.channelMap = loadField<uint16_t>(base, offsetof(IvshmemHeader, channelMap));
   return h;
 }
+
+IvshmemReader::IvshmemReader(Clock clock)
+    : clock_(clock ? std::move(clock) : Clock(monotonicNs)) {}
 
 void IvshmemReader::attach(const uint8_t* base, size_t bytes) {
   base_ = base;
@@ -98,7 +113,7 @@ bool IvshmemReader::sameWriter(const IvshmemHeader& h) const {
 // the reader looked is old audio. Except for a writer that was not there at the previous look
 // (polls are sparse while idle): it starts at chunk 0 and fills chunk 1 first, so its first few
 // chunks are new and are played.
-bool IvshmemReader::adopt(const IvshmemHeader& h) {
+bool IvshmemReader::adopt(const IvshmemHeader& h, int64_t lookNs) {
   IvshmemLayout layout;
   lastError_ = checkIvshmemHeader(h, bytes_, &layout);
   if (lastError_ != IvshmemHeaderError::kOk) {
@@ -109,10 +124,35 @@ bool IvshmemReader::adopt(const IvshmemHeader& h) {
   layout_ = layout;
   const bool fresh = sawNoWriter_ && h.writeIdx <= kFreshStartChunks;
   readIdx_ = fresh ? 0 : h.writeIdx;
+  seenIdx_ = h.writeIdx;
+  seenNs_ = lookNs;
+  // At least 1 ns: a header the checks let through has chunks of at least one frame.
+  const uint64_t frames = layout.chunkBytes / layout.format.bytesPerFrame();
+  chunkNs_ = static_cast<int64_t>(frames * 1'000'000'000u / layout.format.sampleRate) + 1;
   copy_.resize(layout.chunkBytes);
   state_ = State::kStreaming;
   ++starts_;
   return true;
+}
+
+IvshmemReader::Look IvshmemReader::look() {
+  const int64_t startNs = clock_();
+  // Seqlock order: the chunk copied before this point is read before writeIdx is, so a writer
+  // that had started to overwrite it is seen to have moved on.
+  std::atomic_thread_fence(std::memory_order_acquire);
+  const uint16_t idx = loadWriteIdx();
+  const int64_t endNs = clock_();
+  const uint16_t n = layout_.maxChunks;
+  if (idx >= n) return Look::kCorrupt;
+  const uint32_t unread = (seenIdx_ + n - readIdx_) % n;  // complete chunks not yet handed on
+  const uint32_t advanced = (idx + n - seenIdx_) % n;     // true only if the writer did not lap
+  const int64_t slack = std::min<int64_t>(kWriterCatchUpNs / chunkNs_ + 1, n - 2);
+  const int64_t mostPublished = (endNs - seenNs_) / chunkNs_ + slack;
+  seenIdx_ = idx;
+  seenNs_ = startNs;
+  // The writer refills chunk readIdx_ + 1 after publishing n - unread more chunks.
+  if (mostPublished >= n || unread + advanced >= n) return Look::kLapped;
+  return Look::kFine;
 }
 
 int IvshmemReader::poll(const Handler& handler) {
@@ -121,6 +161,7 @@ int IvshmemReader::poll(const Handler& handler) {
     lastError_ = base_ == nullptr ? IvshmemHeaderError::kOk : IvshmemHeaderError::kTruncated;
     return 0;
   }
+  const int64_t lookNs = clock_();
   const IvshmemHeader h = loadIvshmemHeader(base_);
   if (h.magic != protocol::kIvshmemMagic) {
     state_ = State::kNoWriter;
@@ -128,44 +169,37 @@ int IvshmemReader::poll(const Handler& handler) {
     return 0;
   }
   if (state_ != State::kStreaming || !sameWriter(h)) {
-    adopt(h);
+    adopt(h, lookNs);
     sawNoWriter_ = false;
     return 0;
   }
 
   const uint16_t n = layout_.maxChunks;
   int delivered = 0;
-  uint16_t w = loadWriteIdx();
-  while (readIdx_ != w) {
-    if (w >= n) {  // corrupted under us; re-validated on the next poll
-      state_ = State::kBadHeader;
-      lastError_ = IvshmemHeaderError::kWriteIdxOutOfRange;
-      return delivered;
-    }
-    const uint32_t behind = (w + n - readIdx_) % n;  // complete chunks not yet read
+  Look seen = look();
+  while (seen == Look::kFine && readIdx_ != seenIdx_) {
     const uint16_t next = static_cast<uint16_t>((readIdx_ + 1) % n);
     std::memcpy(copy_.data(), base_ + layout_.offset + size_t{next} * layout_.chunkBytes,
                 layout_.chunkBytes);
-    const uint16_t after = loadWriteIdx();
-    // The writer fills chunk writeIdx + 1 before it publishes it, so during the copy it touched
-    // the chunks w + 1 .. after + 1. Ours sits `behind` chunks before w + 1 in the ring.
-    const uint32_t advanced = after < n ? (after + n - w) % n : n;
+    seen = look();  // is the copy what the writer had published?
+    if (seen != Look::kFine) break;
     const IvshmemHeader now = loadIvshmemHeader(base_);
     if (now.magic != protocol::kIvshmemMagic || !sameWriter(now)) return delivered;  // restart
-    if (behind + advanced >= n) {
-      ++laps_;
-      readIdx_ = after < n ? after : readIdx_;
-      return delivered;
-    }
     protocol::Packet packet;
     packet.format = layout_.format;
     packet.pcm = copy_.data();
     packet.pcmBytes = copy_.size();
-    handler(packet);
     readIdx_ = next;
     ++chunks_;
     ++delivered;
-    w = after;
+    handler(packet);  // may take long (a blocked output): the next look accounts for it
+  }
+  if (seen == Look::kCorrupt) {  // re-validated on the next poll
+    state_ = State::kBadHeader;
+    lastError_ = IvshmemHeaderError::kWriteIdxOutOfRange;
+  } else if (seen == Look::kLapped) {
+    ++laps_;
+    readIdx_ = seenIdx_;  // the newest chunk: what was not read yet is gone or in doubt
   }
   return delivered;
 }

@@ -13,6 +13,20 @@ int Receiver::stop() {
   return process->wait(10000);
 }
 
+std::string Receiver::statsLine() {
+  const size_t before = occurrences(log(), "stats: ");
+  process->signal(SIGUSR1);
+  for (int i = 0; i < 500; ++i) {
+    const std::string text = log();
+    if (occurrences(text, "stats: ") > before) {
+      const size_t at = text.rfind("stats: ");
+      return text.substr(at, text.find('\n', at) - at);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return "";
+}
+
 Receiver startReceiver(const std::string& name, const std::vector<std::string>& extraArgs) {
   Receiver r;
   r.dir = makeTempDir("scream-recv-" + name);

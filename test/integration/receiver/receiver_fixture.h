@@ -19,6 +19,8 @@ struct Receiver {
   std::string log() const { return readFile(stderrPath()); }
   // SIGTERM and wait; returns the exit code.
   int stop();
+  // SIGUSR1, then the stats line it prints ("" if none comes within 5 s).
+  std::string statsLine();
 };
 
 // Returns with the receiver listening (or fails the test). "{dir}" in an argument becomes the

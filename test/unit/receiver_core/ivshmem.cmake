@@ -5,4 +5,5 @@ scream_add_unit_test(receiver_ivshmem_tests
     ${CMAKE_CURRENT_LIST_DIR}/ivshmem/ivshmem_header_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/ivshmem/ivshmem_reader_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/ivshmem/ivshmem_input_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/ivshmem/ivshmem_stress_test.cpp
   LIBS scream_receiver_core scream_sender)

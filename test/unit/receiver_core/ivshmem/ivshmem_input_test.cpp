@@ -16,13 +16,8 @@
 namespace scream::receiver {
 namespace {
 
+using test::nowNs;
 using test::uniqueShmPath;
-
-int64_t nowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 struct Removed {
   std::string path;

@@ -149,6 +149,69 @@ TEST(IvshmemReader, SkipsAheadWhenLapped) {
   EXPECT_EQ(seen, (std::vector<int>{1, 6}));
 }
 
+constexpr int64_t kChunkNs = 20'000'000;  // 960 frames at 48 kHz
+
+// A started ring of kRing chunks and a reader on simulated time (`now`) that has adopted its
+// header. Large enough that the writer's catch-up allowance is well below a ring.
+struct SimulatedTimeReader {
+  static constexpr int kRing = 32;
+  explicit SimulatedTimeReader(const char* name)
+      : ring(name, kRing), reader([this] { return now; }) {
+    std::string error;
+    EXPECT_TRUE(ring.writer->start(kStereo, &error)) << error;
+    reader.attach(ring.mapping->base(), ring.mapping->bytes());
+    reader.poll([](const protocol::Packet&) {});
+  }
+  int64_t now = 0;
+  Ring ring;
+  IvshmemReader reader;
+};
+
+// writeIdx is a position, not a count: a writer that went round the whole ring while the reader
+// was away looks like one that moved a chunk or two. The time since the reader last looked tells
+// them apart; the lap is counted and the reader starts again at the newest chunk.
+TEST(IvshmemReader, ALapWhileTheReaderWasAwayIsCountedNotPlayed) {
+  SimulatedTimeReader t("lap-away");
+  std::vector<int> seen;
+  auto collect = [&](const protocol::Packet& p) { seen.push_back(seqOf(p)); };
+  t.ring.publish(2);
+  t.now += 2 * kChunkNs;
+  EXPECT_EQ(t.reader.poll(collect), 2);
+  t.ring.publish(t.kRing + 1);  // seq 3..35: writeIdx moved by one chunk modulo the ring
+  t.now += (t.kRing + 1) * kChunkNs;
+  EXPECT_EQ(t.reader.poll(collect), 0);
+  EXPECT_EQ(t.reader.laps(), 1u);
+  t.ring.publish(1);  // seq 36
+  t.now += kChunkNs;
+  EXPECT_EQ(t.reader.poll(collect), 1);
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 36}));
+}
+
+// The same while the handler blocks (an output that cannot keep up): the look after it counts.
+TEST(IvshmemReader, ALapWhileTheHandlerBlockedIsCountedNotPlayed) {
+  SimulatedTimeReader t("lap-blocked");
+  t.ring.publish(2);
+  std::vector<int> seen;
+  t.reader.poll([&](const protocol::Packet& p) {
+    seen.push_back(seqOf(p));
+    if (seen.size() == 1) {
+      t.ring.publish(t.kRing);  // writeIdx back where it was; chunk 2 holds seq 34 now
+      t.now += t.kRing * kChunkNs;
+    }
+  });
+  EXPECT_EQ(seen, (std::vector<int>{1}));
+  EXPECT_EQ(t.reader.laps(), 1u);
+}
+
+// A writer that stood still while the reader was away for less than a ring is no lap.
+TEST(IvshmemReader, AnIdleWriterIsNoLap) {
+  SimulatedTimeReader t("idle-writer");
+  t.now += 5 * kChunkNs;
+  t.ring.publish(1);
+  EXPECT_EQ(t.reader.poll([](const protocol::Packet& p) { EXPECT_EQ(seqOf(p), 1); }), 1);
+  EXPECT_EQ(t.reader.laps(), 0u);
+}
+
 // A writer in another thread runs far faster than real time into a small ring while the reader
 // dawdles: every chunk that comes out is whole and newer than the one before.
 TEST(IvshmemReader, NeverDeliversATornOrOlderChunkUnderARacingWriter) {

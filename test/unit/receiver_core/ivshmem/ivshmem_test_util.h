@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +14,12 @@
 #include "sender/ivshmem_writer.h"
 
 namespace scream::receiver::test {
+
+inline int64_t nowNs() {  // CLOCK_MONOTONIC, as the reader uses
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 inline std::string uniqueShmPath(const char* name) {
   static std::atomic<int> counter{0};
