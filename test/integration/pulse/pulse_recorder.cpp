@@ -3,7 +3,8 @@
 #include <pulse/context.h>
 #include <pulse/error.h>
 
-#include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "support/test_sender.h"
 
@@ -35,13 +36,12 @@ void PulseRecorder::onRead(pa_stream* stream, size_t, void* self) {
     if (data == nullptr) {
       ++r->holes_;
     } else {
-      const size_t frames = r->samples_.size() / r->channels_;
-      if (timed) {
-        const double captured = static_cast<double>(now) - (negative ? -1.0 : 1.0) * latency * 1e3;
-        r->origins_.push_back(captured - static_cast<double>(frames) * 1e9 / r->rate_);
-      }
+      const size_t first = r->samples_.size() / r->channels_;
+      const auto signedLatency = (negative ? -1 : 1) * static_cast<int64_t>(latency) * 1000;
+      r->reads_.push_back({now, signedLatency, timed, first, bytes / sizeof(float) / r->channels_});
       const auto* f = static_cast<const float*>(data);
       r->samples_.insert(r->samples_.end(), f, f + bytes / sizeof(float));
+      r->framesRead_.store(r->samples_.size() / r->channels_);
     }
     pa_stream_drop(stream);
   }
@@ -87,6 +87,14 @@ bool PulseRecorder::start(std::string* error) {
   return ok;
 }
 
+bool PulseRecorder::waitForData(int timeoutMs) const {
+  for (int waited = 0; framesRead_.load() == 0; waited += 10) {
+    if (waited >= timeoutMs) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 void PulseRecorder::stop() {
   if (loop_ == nullptr) return;
   pa_threaded_mainloop_lock(loop_);
@@ -103,19 +111,24 @@ void PulseRecorder::stop() {
   pa_threaded_mainloop_stop(loop_);
   pa_threaded_mainloop_free(loop_);
   loop_ = nullptr;
+  std::vector<DeviceStamp> stamps;
+  for (const Read& read : reads_)
+    stamps.push_back({static_cast<double>(read.firstFrame + read.frames), static_cast<double>(read.ns)});
+  timeline_ = DeviceTimeline(std::move(stamps), rate_);
+}
+
+DeviceTimeline PulseRecorder::serverLatencyTimeline() const {
+  std::vector<DeviceStamp> stamps;
+  for (const Read& read : reads_)
+    if (read.timed)
+      stamps.push_back({static_cast<double>(read.firstFrame), static_cast<double>(read.ns - read.latencyNs)});
+  return DeviceTimeline(std::move(stamps), rate_);
 }
 
 std::vector<float> PulseRecorder::channel(unsigned index) const {
   std::vector<float> out(samples_.size() / channels_);
   for (size_t i = 0; i < out.size(); ++i) out[i] = samples_[i * channels_ + index];
   return out;
-}
-
-double PulseRecorder::frame0Ns() const {
-  if (origins_.empty()) return 0;
-  std::vector<double> sorted = origins_;
-  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-  return sorted[sorted.size() / 2];
 }
 
 }  // namespace scream::testing
