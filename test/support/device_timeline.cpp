@@ -89,6 +89,15 @@ double DeviceTimeline::frameAt(double ns) const {
   return frame;
 }
 
+DeviceTimeline DeviceTimeline::oneOrigin() const {
+  if (stamps_.empty()) return *this;
+  std::vector<double> origins;
+  for (const DeviceStamp& s : stamps_) origins.push_back(s.ns - s.frame * 1e9 / rate_);
+  const double origin = median(std::move(origins));
+  const double last = stamps_.back().frame;
+  return DeviceTimeline({{0, origin}, {last, origin + last * 1e9 / rate_}}, rate_);
+}
+
 double DeviceTimeline::spanSeconds() const {
   return stamps_.size() < 2 ? 0 : (stamps_.back().frame - stamps_.front().frame) / rate_;
 }

@@ -39,6 +39,10 @@ class DeviceTimeline {
   // Seconds of recording the stamps span (how much the ppm figure rests on).
   double spanSeconds() const;
 
+  // What one origin at the nominal rate makes of the same stamps (the median of ns - frame /
+  // rate): the instrument before issue 16, for the calibration's comparison only.
+  DeviceTimeline oneOrigin() const;
+
   static constexpr double kWindowSeconds = 1.0;
 
  private:

@@ -41,9 +41,10 @@ TEST(DeviceTimeline, PlacesEachFrameByTheReadsAroundItNotByOneOrigin) {
     EXPECT_NEAR(timeline.playedNs(frame), truthNs(frame, ppm), 0.2e6) << at << " s";
     EXPECT_NEAR(timeline.frameAt(truthNs(frame, ppm)), frame, 10) << at << " s";
   }
-  // What one origin would have made of it: 138 ms wrong after 10 minutes.
-  const double oneOrigin = kStartNs + seconds * 1e9;
-  EXPECT_GT(oneOrigin - truthNs(seconds * kRate, ppm), 100e6);
+  // What one origin makes of it: 69 ms wrong at either end of 10 minutes.
+  const DeviceTimeline oneOrigin = timeline.oneOrigin();
+  EXPECT_NEAR(oneOrigin.clockPpm(), 0, 1e-6);
+  EXPECT_NEAR(oneOrigin.playedNs(seconds * kRate) - truthNs(seconds * kRate, ppm), 69e6, 2e6);
 }
 
 TEST(DeviceTimeline, EmptyAndShortRecordings) {

@@ -1,0 +1,44 @@
+// The calibration's known path: the probe tone played straight into the sink by a PulseAudio
+// playback client that writes only what the sink asks for. Its writes are paced by the device's
+// own clock, so the time from writing a marker to the marker playing is the client's buffer, the
+// same all along: a flat latency, whatever the device clock does against CLOCK_MONOTONIC. An
+// instrument that shows a slope on this path measures itself, not a receiver.
+#pragma once
+
+#include <pulse/stream.h>
+#include <pulse/thread-mainloop.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sender/tone_source.h"
+
+namespace scream::bench {
+
+class KnownPathPlayer {
+ public:
+  explicit KnownPathPlayer(std::string sink);
+  ~KnownPathPlayer();
+  bool start(std::string* error);
+  void stop();
+  // CLOCK_MONOTONIC just before each marker's first frame was handed to the server; after stop().
+  const std::vector<int64_t>& markerWriteNs() const { return markerWriteNs_; }
+  static constexpr uint32_t kBufferMs = 40;  // the client's buffer (tlength)
+
+ private:
+  static void onState(pa_context* context, void* self);
+  static void onStreamState(pa_stream* stream, void* self);
+  static void onWrite(pa_stream* stream, size_t bytes, void* self);
+
+  std::string sink_;
+  sender::ToneSource tone_;
+  uint64_t written_ = 0;  // frames
+  std::vector<uint8_t> chunk_;
+  std::vector<int64_t> markerWriteNs_;
+  pa_threaded_mainloop* loop_ = nullptr;
+  pa_context* context_ = nullptr;
+  pa_stream* stream_ = nullptr;
+};
+
+}  // namespace scream::bench
