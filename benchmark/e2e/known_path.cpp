@@ -1,8 +1,5 @@
 #include "known_path.h"
 
-#include <pulse/context.h>
-#include <pulse/error.h>
-
 #include "support/test_sender.h"
 
 namespace scream::bench {
@@ -12,16 +9,6 @@ const protocol::Format kFormat{48000, 16, 2, 0x3};
 }
 
 KnownPathPlayer::KnownPathPlayer(std::string sink) : sink_(std::move(sink)), tone_(kFormat) {}
-
-KnownPathPlayer::~KnownPathPlayer() { stop(); }
-
-void KnownPathPlayer::onState(pa_context*, void* self) {
-  pa_threaded_mainloop_signal(static_cast<KnownPathPlayer*>(self)->loop_, 0);
-}
-
-void KnownPathPlayer::onStreamState(pa_stream*, void* self) {
-  pa_threaded_mainloop_signal(static_cast<KnownPathPlayer*>(self)->loop_, 0);
-}
 
 void KnownPathPlayer::onWrite(pa_stream* stream, size_t bytes, void* self) {
   auto* p = static_cast<KnownPathPlayer*>(self);
@@ -37,52 +24,17 @@ void KnownPathPlayer::onWrite(pa_stream* stream, size_t bytes, void* self) {
 }
 
 bool KnownPathPlayer::start(std::string* error) {
-  loop_ = pa_threaded_mainloop_new();
-  pa_threaded_mainloop_start(loop_);
-  pa_threaded_mainloop_lock(loop_);
-  context_ = pa_context_new(pa_threaded_mainloop_get_api(loop_), "scream known path");
-  pa_context_set_state_callback(context_, &KnownPathPlayer::onState, this);
-  pa_context_connect(context_, nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr);
-  while (PA_CONTEXT_IS_GOOD(pa_context_get_state(context_)) &&
-         pa_context_get_state(context_) != PA_CONTEXT_READY)
-    pa_threaded_mainloop_wait(loop_);
-  bool ok = pa_context_get_state(context_) == PA_CONTEXT_READY;
-  if (ok) {
+  return client_.open("scream known path", [&](pa_context* context) {
     const pa_sample_spec spec{PA_SAMPLE_S16LE, kFormat.sampleRate, static_cast<uint8_t>(kFormat.channels)};
-    stream_ = pa_stream_new(context_, "known path", &spec, nullptr);
-    pa_stream_set_state_callback(stream_, &KnownPathPlayer::onStreamState, this);
-    pa_stream_set_write_callback(stream_, &KnownPathPlayer::onWrite, this);
+    pa_stream* stream = pa_stream_new(context, "known path", &spec, nullptr);
+    pa_stream_set_write_callback(stream, &KnownPathPlayer::onWrite, this);
     pa_buffer_attr attr{};
     attr.maxlength = attr.prebuf = static_cast<uint32_t>(-1);
     attr.tlength = static_cast<uint32_t>(pa_usec_to_bytes(kBufferMs * 1000, &spec));
     attr.minreq = static_cast<uint32_t>(pa_usec_to_bytes(5000, &spec));  // small: writes stay even
-    pa_stream_connect_playback(stream_, sink_.c_str(), &attr, PA_STREAM_NOFLAGS, nullptr, nullptr);
-    while (PA_STREAM_IS_GOOD(pa_stream_get_state(stream_)) &&
-           pa_stream_get_state(stream_) != PA_STREAM_READY)
-      pa_threaded_mainloop_wait(loop_);
-    ok = pa_stream_get_state(stream_) == PA_STREAM_READY;
-  }
-  if (!ok) *error = pa_strerror(pa_context_errno(context_));
-  pa_threaded_mainloop_unlock(loop_);
-  return ok;
-}
-
-void KnownPathPlayer::stop() {
-  if (loop_ == nullptr) return;
-  pa_threaded_mainloop_lock(loop_);
-  if (stream_) {
-    pa_stream_set_write_callback(stream_, nullptr, nullptr);
-    pa_stream_disconnect(stream_);
-    pa_stream_unref(stream_);
-    stream_ = nullptr;
-  }
-  pa_context_disconnect(context_);
-  pa_context_unref(context_);
-  context_ = nullptr;
-  pa_threaded_mainloop_unlock(loop_);
-  pa_threaded_mainloop_stop(loop_);
-  pa_threaded_mainloop_free(loop_);
-  loop_ = nullptr;
+    pa_stream_connect_playback(stream, sink_.c_str(), &attr, PA_STREAM_NOFLAGS, nullptr, nullptr);
+    return stream;
+  }, error);
 }
 
 }  // namespace scream::bench

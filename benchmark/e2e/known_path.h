@@ -6,12 +6,12 @@
 #pragma once
 
 #include <pulse/stream.h>
-#include <pulse/thread-mainloop.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "pulse_client.h"
 #include "sender/tone_source.h"
 
 namespace scream::bench {
@@ -19,16 +19,13 @@ namespace scream::bench {
 class KnownPathPlayer {
  public:
   explicit KnownPathPlayer(std::string sink);
-  ~KnownPathPlayer();
   bool start(std::string* error);
-  void stop();
+  void stop() { client_.close(); }
   // CLOCK_MONOTONIC just before each marker's first frame was handed to the server; after stop().
   const std::vector<int64_t>& markerWriteNs() const { return markerWriteNs_; }
   static constexpr uint32_t kBufferMs = 40;  // the client's buffer (tlength)
 
  private:
-  static void onState(pa_context* context, void* self);
-  static void onStreamState(pa_stream* stream, void* self);
   static void onWrite(pa_stream* stream, size_t bytes, void* self);
 
   std::string sink_;
@@ -36,9 +33,7 @@ class KnownPathPlayer {
   uint64_t written_ = 0;  // frames
   std::vector<uint8_t> chunk_;
   std::vector<int64_t> markerWriteNs_;
-  pa_threaded_mainloop* loop_ = nullptr;
-  pa_context* context_ = nullptr;
-  pa_stream* stream_ = nullptr;
+  testing::PulseClient client_;  // last: closed first, so no callback outlives the members above
 };
 
 }  // namespace scream::bench

@@ -1,8 +1,5 @@
 #include "pulse_recorder.h"
 
-#include <pulse/context.h>
-#include <pulse/error.h>
-
 #include <chrono>
 #include <thread>
 
@@ -14,14 +11,6 @@ PulseRecorder::PulseRecorder(std::string source, uint32_t rate, std::string chan
     : source_(std::move(source)), rate_(rate), map_(std::move(channelMap)) {}
 
 PulseRecorder::~PulseRecorder() { stop(); }
-
-void PulseRecorder::onState(pa_context*, void* self) {
-  pa_threaded_mainloop_signal(static_cast<PulseRecorder*>(self)->loop_, 0);
-}
-
-void PulseRecorder::onStreamState(pa_stream*, void* self) {
-  pa_threaded_mainloop_signal(static_cast<PulseRecorder*>(self)->loop_, 0);
-}
 
 void PulseRecorder::onRead(pa_stream* stream, size_t, void* self) {
   auto* r = static_cast<PulseRecorder*>(self);
@@ -54,37 +43,18 @@ bool PulseRecorder::start(std::string* error) {
     return false;
   }
   channels_ = map.channels;
-  loop_ = pa_threaded_mainloop_new();
-  pa_threaded_mainloop_start(loop_);
-  pa_threaded_mainloop_lock(loop_);
-  context_ = pa_context_new(pa_threaded_mainloop_get_api(loop_), "scream test recorder");
-  pa_context_set_state_callback(context_, &PulseRecorder::onState, this);
-  pa_context_connect(context_, nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr);
-  while (PA_CONTEXT_IS_GOOD(pa_context_get_state(context_)) &&
-         pa_context_get_state(context_) != PA_CONTEXT_READY) {
-    pa_threaded_mainloop_wait(loop_);
-  }
-  bool ok = pa_context_get_state(context_) == PA_CONTEXT_READY;
-  if (ok) {
+  return client_.open("scream test recorder", [&](pa_context* context) {
     const pa_sample_spec spec{PA_SAMPLE_FLOAT32NE, rate_, static_cast<uint8_t>(channels_)};
-    stream_ = pa_stream_new(context_, "recorder", &spec, &map);
-    pa_stream_set_state_callback(stream_, &PulseRecorder::onStreamState, this);
-    pa_stream_set_read_callback(stream_, &PulseRecorder::onRead, this);
+    pa_stream* stream = pa_stream_new(context, "recorder", &spec, &map);
+    pa_stream_set_read_callback(stream, &PulseRecorder::onRead, this);
     pa_buffer_attr attr{};
     attr.maxlength = static_cast<uint32_t>(-1);
     attr.fragsize = static_cast<uint32_t>(pa_usec_to_bytes(5000, &spec));  // small: low latency
     const auto flags = static_cast<pa_stream_flags_t>(
         PA_STREAM_ADJUST_LATENCY | PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_AUTO_TIMING_UPDATE);
-    pa_stream_connect_record(stream_, source_.c_str(), &attr, flags);
-    while (PA_STREAM_IS_GOOD(pa_stream_get_state(stream_)) &&
-           pa_stream_get_state(stream_) != PA_STREAM_READY) {
-      pa_threaded_mainloop_wait(loop_);
-    }
-    ok = pa_stream_get_state(stream_) == PA_STREAM_READY;
-  }
-  if (!ok) *error = pa_strerror(pa_context_errno(context_));
-  pa_threaded_mainloop_unlock(loop_);
-  return ok;
+    pa_stream_connect_record(stream, source_.c_str(), &attr, flags);
+    return stream;
+  }, error);
 }
 
 bool PulseRecorder::waitForData(int timeoutMs) const {
@@ -96,21 +66,8 @@ bool PulseRecorder::waitForData(int timeoutMs) const {
 }
 
 void PulseRecorder::stop() {
-  if (loop_ == nullptr) return;
-  pa_threaded_mainloop_lock(loop_);
-  if (stream_) {
-    pa_stream_set_read_callback(stream_, nullptr, nullptr);
-    pa_stream_disconnect(stream_);
-    pa_stream_unref(stream_);
-    stream_ = nullptr;
-  }
-  pa_context_disconnect(context_);
-  pa_context_unref(context_);
-  context_ = nullptr;
-  pa_threaded_mainloop_unlock(loop_);
-  pa_threaded_mainloop_stop(loop_);
-  pa_threaded_mainloop_free(loop_);
-  loop_ = nullptr;
+  if (!client_.isOpen()) return;
+  client_.close();
   std::vector<DeviceStamp> stamps;
   for (const Read& read : reads_)
     stamps.push_back({static_cast<double>(read.firstFrame + read.frames), static_cast<double>(read.ns)});

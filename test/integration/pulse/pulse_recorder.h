@@ -7,7 +7,6 @@
 // ppm from it, +170 and +314 from read times; over 240 s both agree within 4 ppm).
 #pragma once
 
-#include <pulse/thread-mainloop.h>
 #include <pulse/stream.h>
 
 #include <atomic>
@@ -15,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "pulse_client.h"
 #include "support/device_timeline.h"
 
 namespace scream::testing {
@@ -46,17 +46,12 @@ class PulseRecorder {
   size_t holes() const { return holes_; }
 
  private:
-  static void onState(pa_context* context, void* self);
-  static void onStreamState(pa_stream* stream, void* self);
   static void onRead(pa_stream* stream, size_t bytes, void* self);
 
   std::string source_;
   uint32_t rate_;
   std::string map_;
   unsigned channels_ = 0;
-  pa_threaded_mainloop* loop_ = nullptr;
-  pa_context* context_ = nullptr;
-  pa_stream* stream_ = nullptr;
   std::vector<float> samples_;
   struct Read {
     int64_t ns;         // CLOCK_MONOTONIC when the read returned
@@ -67,6 +62,7 @@ class PulseRecorder {
   std::vector<Read> reads_;
   std::atomic<size_t> framesRead_{0};
   DeviceTimeline timeline_;
+  PulseClient client_;  // last: closed first, so no callback outlives the members above
   size_t holes_ = 0;
 };
 
