@@ -8,7 +8,6 @@ namespace scream::testing {
 namespace {
 
 constexpr size_t kMinStampsPerEstimate = 9;
-constexpr double kMinOutlierNs = 500'000;  // residuals within 0.5 ms are never outliers
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -17,26 +16,33 @@ double median(std::vector<double> v) {
   return *mid;
 }
 
-struct Line {
-  double ns0, nsPerFrame;  // ns = ns0 + nsPerFrame * (frame - frame0)
+// A read is placed late when the reader stalled, and a sink that changes its block size (a new
+// stream with another latency) moves every later stamp by a few ms at once. So the rate comes
+// from medians, not a least-squares line: each quarter second of stamps gives one robust point
+// (the median of ns - frame * nominal), and the rate is the median slope over all pairs of
+// points at least kMinLagSeconds apart (Theil-Sen), which a step or a stall barely moves.
+constexpr double kBinSeconds = 0.25;
+constexpr double kMinLagSeconds = 1.0;
+
+struct Point {
+  double frame, offsetNs;  // offsetNs: ns - frame * nominal ns per frame, relative to the first
 };
 
-// Least squares of ns over frame, relative to the first stamp (keeps the sums exact enough).
-Line fit(const std::vector<DeviceStamp>& s, const std::vector<bool>& use, double fallback) {
-  double n = 0, mf = 0, mt = 0;
-  for (size_t i = 0; i < s.size(); ++i)
-    if (use[i]) n += 1, mf += s[i].frame - s[0].frame, mt += s[i].ns - s[0].ns;
-  if (n < 2) return {s[0].ns, fallback};
-  mf /= n, mt /= n;
-  double sff = 0, sft = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (!use[i]) continue;
-    const double df = s[i].frame - s[0].frame - mf;
-    sff += df * df, sft += df * (s[i].ns - s[0].ns - mt);
+std::vector<Point> binnedPoints(const std::vector<DeviceStamp>& s, double rate) {
+  std::vector<Point> points;
+  const double nominal = 1e9 / rate, binFrames = kBinSeconds * rate;
+  for (size_t first = 0; first < s.size();) {
+    size_t last = first;
+    while (last < s.size() && s[last].frame < s[first].frame + binFrames) ++last;
+    std::vector<double> frames, offsets;
+    for (size_t i = first; i < last; ++i) {
+      frames.push_back(s[i].frame);
+      offsets.push_back(s[i].ns - s[0].ns - (s[i].frame - s[0].frame) * nominal);
+    }
+    points.push_back({median(frames), median(offsets)});
+    first = last;
   }
-  if (sff <= 0) return {s[0].ns, fallback};
-  const double slope = sft / sff;
-  return {s[0].ns + mt - slope * mf, slope};
+  return points;
 }
 
 }  // namespace
@@ -45,22 +51,14 @@ DeviceTimeline::DeviceTimeline(std::vector<DeviceStamp> stamps, uint32_t nominal
     : stamps_(std::move(stamps)), rate_(nominalRate), nsPerFrame_(1e9 / nominalRate) {
   std::stable_sort(stamps_.begin(), stamps_.end(),
                    [](const DeviceStamp& a, const DeviceStamp& b) { return a.frame < b.frame; });
-  if (stamps_.size() < 2 || stamps_.back().frame <= stamps_.front().frame) return;
-  // A stalled reader stamps late by 10-30 ms here: fit, drop what lies far off the line, refit.
-  std::vector<bool> use(stamps_.size(), true);
-  Line line = fit(stamps_, use, nsPerFrame_);
-  for (int pass = 0; pass < 2; ++pass) {
-    std::vector<double> residual(stamps_.size());
-    for (size_t i = 0; i < stamps_.size(); ++i)
-      residual[i] = stamps_[i].ns - line.ns0 - line.nsPerFrame * (stamps_[i].frame - stamps_[0].frame);
-    const double center = median(residual);
-    std::vector<double> spread(residual.size());
-    for (size_t i = 0; i < residual.size(); ++i) spread[i] = std::fabs(residual[i] - center);
-    const double limit = std::max(5 * median(spread), kMinOutlierNs);
-    for (size_t i = 0; i < residual.size(); ++i) use[i] = std::fabs(residual[i] - center) <= limit;
-    line = fit(stamps_, use, nsPerFrame_);
-  }
-  nsPerFrame_ = line.nsPerFrame;
+  const std::vector<Point> points = binnedPoints(stamps_, rate_);
+  std::vector<double> slopes;  // extra ns per frame
+  for (size_t i = 0; i < points.size(); ++i)
+    for (size_t j = i + 1; j < points.size(); ++j)
+      if (points[j].frame - points[i].frame >= kMinLagSeconds * rate_)
+        slopes.push_back((points[j].offsetNs - points[i].offsetNs) / (points[j].frame - points[i].frame));
+  if (slopes.empty()) return;  // under a second: the nominal rate
+  nsPerFrame_ += median(std::move(slopes));
   ppm_ = (1e9 / (nsPerFrame_ * rate_) - 1) * 1e6;
 }
 

@@ -29,12 +29,13 @@ class DeviceTimeline {
   bool empty() const { return stamps_.empty(); }
   size_t stamps() const { return stamps_.size(); }
   // CLOCK_MONOTONIC ns at which recorded `frame` played: the median of the stamps within
-  // kWindowSeconds of it, each carried to `frame` at the device's measured rate.
+  // kWindowSeconds of it (at least 9), each carried to `frame` at the device's measured rate.
   double playedNs(double frame) const;
   // The recorded frame (fractional) that played at CLOCK_MONOTONIC `ns`: playedNs inverted.
   double frameAt(double ns) const;
   // The device clock against CLOCK_MONOTONIC in ppm (+: more frames per second than nominal),
-  // from a line through all stamps with outliers (stalls) removed. 0 with fewer than 2 stamps.
+  // from the median slope between robust points (device_timeline.cpp says how). 0 for
+  // recordings under a second.
   double clockPpm() const { return ppm_; }
   // Seconds of recording the stamps span (how much the ppm figure rests on).
   double spanSeconds() const;
@@ -43,7 +44,7 @@ class DeviceTimeline {
   // rate): the instrument before issue 16, for the calibration's comparison only.
   DeviceTimeline oneOrigin() const;
 
-  static constexpr double kWindowSeconds = 1.0;
+  static constexpr double kWindowSeconds = 0.5;
 
  private:
   std::vector<DeviceStamp> stamps_;

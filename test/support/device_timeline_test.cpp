@@ -32,6 +32,16 @@ TEST(DeviceTimeline, MeasuresTheDeviceClockAgainstMonotonic) {
   }
 }
 
+TEST(DeviceTimeline, AStepInTheStampsDoesNotReadAsAClockOffset) {
+  // A sink that shrinks its blocks when a low-latency stream joins (1 s into a 10 s recording)
+  // delivers every later read 15 ms later against its play time.
+  auto stamps = readsOf(200, 10, 5);
+  for (DeviceStamp& s : stamps) s.ns += s.frame >= kRate ? 15e6 : 0;
+  const DeviceTimeline timeline(stamps, kRate);
+  EXPECT_NEAR(timeline.clockPpm(), 200, 30);
+  EXPECT_NEAR(timeline.playedNs(5 * kRate), truthNs(5 * kRate, 200) + 15e6, 0.2e6);
+}
+
 TEST(DeviceTimeline, PlacesEachFrameByTheReadsAroundItNotByOneOrigin) {
   const double ppm = 230;  // the fastest null sink seen here
   const double seconds = 600;
