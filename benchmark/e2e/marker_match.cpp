@@ -11,25 +11,33 @@ namespace {
 
 constexpr double kNoMatch = std::numeric_limits<double>::quiet_NaN();
 
-// The latency (ns) that the most of markers [first, last) agree on, or NaN if too few agree.
+bool onsetNear(const std::vector<double>& onsetNs, double ns, double tolerance) {
+  const auto at = std::lower_bound(onsetNs.begin(), onsetNs.end(), ns - tolerance);
+  return at != onsetNs.end() && *at <= ns + tolerance;
+}
+
+// Marker `first`'s latency (ns) that most of markers [first, last) agree on, or NaN: each onset
+// after marker `first` proposes an offset, and counts the later markers with an onset there,
+// allowing for drift since marker `first` (a receiver that does not follow the device at all).
 double vote(const std::vector<double>& sendNs, const std::vector<double>& onsetNs, size_t first,
             size_t last, const MarkerMatchLimits& limits) {
-  std::vector<double> offsets;
-  for (size_t i = first; i < last; ++i) {
-    auto o = std::lower_bound(onsetNs.begin(), onsetNs.end(), sendNs[i]);
-    for (; o != onsetNs.end() && *o - sendNs[i] <= limits.maxLatencyMs * 1e6; ++o)
-      offsets.push_back(*o - sendNs[i]);
-  }
-  std::sort(offsets.begin(), offsets.end());
-  size_t bestFrom = 0, bestCount = 0;
-  for (size_t from = 0, to = 0; from < offsets.size(); ++from) {
-    while (to < offsets.size() && offsets[to] - offsets[from] <= limits.voteWindowMs * 1e6) ++to;
-    if (to - from > bestCount) bestFrom = from, bestCount = to - from;
+  double best = kNoMatch;
+  size_t bestVotes = 0;
+  auto o = std::lower_bound(onsetNs.begin(), onsetNs.end(), sendNs[first]);
+  for (; o != onsetNs.end() && *o - sendNs[first] <= limits.maxLatencyMs * 1e6; ++o) {
+    const double offset = *o - sendNs[first];
+    size_t votes = 1;
+    for (size_t j = first + 1; j < last; ++j) {
+      const double seconds = (sendNs[j] - sendNs[first]) * 1e-9;
+      votes += onsetNear(onsetNs, sendNs[j] + offset,
+                         (limits.voteWindowMs + limits.driftMsPerSecond * seconds) * 1e6);
+    }
+    if (votes > bestVotes) best = offset, bestVotes = votes;
   }
   // A short run has few markers: most of them must agree (one alone takes its first onset).
   const size_t markers = last - first;
-  if (bestCount < std::min(limits.minVotes, std::max<size_t>(1, markers - markers / 3))) return kNoMatch;
-  return offsets[bestFrom + bestCount / 2];
+  if (bestVotes < std::min(limits.minVotes, std::max<size_t>(1, markers - markers / 3))) return kNoMatch;
+  return best;
 }
 
 }  // namespace

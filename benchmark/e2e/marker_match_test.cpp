@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -36,8 +37,8 @@ TEST(MarkerMatch, FollowsDriftAndStepsIgnoresMissingAndSpuriousOnsets) {
   const auto send = sendTimes(600);  // ~10 minutes
   std::vector<double> onsets, truth(send.size());
   for (size_t i = 0; i < send.size(); ++i) {
-    // 80 ms, drifting 60 ms/min (a receiver without drift control at 1000 ppm), a 50 ms step.
-    truth[i] = 80 + (send[i] - send[0]) * 1e-9 + (i >= 300 ? 50 : 0);
+    // 80 ms, drifting 150 ms/min (no drift control against a null sink 2500 ppm fast), a 50 ms step.
+    truth[i] = 80 + 2.5 * (send[i] - send[0]) * 1e-9 + (i >= 300 ? 50 : 0);
     if (i % 17 != 5) onsets.push_back(send[i] + truth[i] * 1e6);  // some markers lost
     if (i % 23 == 0) onsets.push_back(send[i] + 337e6);            // a click read as a marker
   }
