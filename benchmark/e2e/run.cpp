@@ -252,6 +252,7 @@ int main(int argc, char** argv) {
     if (!findScenario(name)) return std::fprintf(stderr, "unknown scenario %s\n", name.c_str()), 2;
 
   unsetenv("PULSE_SINK");
+  unsetenv("PULSE_LATENCY_MSEC");  // the receiver runs as a user runs it; --recv-env to experiment
   std::unique_ptr<scream::testing::PulseServer> server;  // one per device clock speed
   int failures = 0;
   for (const Scenario* s : chosen) {
