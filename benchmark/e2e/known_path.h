@@ -23,7 +23,10 @@ class KnownPathPlayer {
   void stop() { client_.close(); }
   // CLOCK_MONOTONIC just before each marker's first frame was handed to the server; after stop().
   const std::vector<int64_t>& markerWriteNs() const { return markerWriteNs_; }
-  static constexpr uint32_t kBufferMs = 40;  // the client's buffer (tlength)
+  // The client's buffer (tlength). At 40 ms a writer stalled 10-30 ms (this VM) could run it
+  // dry, and the latency sat on plateaus 6 ms apart for tens of seconds (the truth was flat
+  // only to +-3 ms); at 200 ms it held 199.8 +- 0.1 ms for two minutes.
+  static constexpr uint32_t kBufferMs = 200;
 
  private:
   static void onWrite(pa_stream* stream, size_t bytes, void* self);
