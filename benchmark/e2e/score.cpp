@@ -15,7 +15,7 @@ constexpr double kEdgeSeconds = 0.05;     // fade-in/out at a stretch's ends is 
 constexpr double kEndMarginSeconds = 0.1;  // the sender's exit is timed to a few ms only
 constexpr double kTailSeconds = 1.0;      // a span's audio leaves the sink up to this much later
 constexpr double kMergeGapSeconds = 0.5;  // spans closer than this are one stretch
-constexpr double kMaxLatencyMs = 3000;    // marker_match.h's limit
+constexpr double kMaxLatencyMs = MarkerMatchLimits{}.maxLatencyMs;  // the longest latency matched
 
 // First and last frame above the audio threshold in [from, to), or {-1, -1}.
 std::pair<long, long> soundBounds(const std::vector<float>& mono, long from, long to) {
