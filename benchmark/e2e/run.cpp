@@ -1,9 +1,11 @@
-// scream-bench-run: the end-to-end quality benchmark of issue 8. One private PulseAudio server
-// with a null sink serves the whole invocation; for every scenario and mode it records the sink's
-// monitor (timestamped, test/integration/pulse/pulse_recorder), starts `scream-recv -o pulse`,
-// the impairment relay and `scream-send --source tone` through it, then scores the recording
-// (score.h) and writes one JSON file per run. Mode "default" is the receiver as shipped, mode
-// "resampler-off" the baseline without drift control. scripts/bench adds machine info, the
+// scream-bench-run: the end-to-end quality benchmark of issues 8 and 16. A private PulseAudio
+// server with a null sink (restarted under libfaketime when a scenario wants the device clock
+// off) serves the scenarios; for every scenario and mode it records the sink's monitor (each read
+// timestamped, test/integration/pulse/pulse_recorder), waits for the recorder's first bytes,
+// starts `scream-recv -o pulse`, the impairment relay and `scream-send --source tone` through
+// it, then scores the recording (score.h) and writes one JSON file per run. Mode "default" is the
+// receiver as shipped, mode "resampler-off" the baseline without drift control. Calibration
+// scenarios play the known path instead (calibrate.h). scripts/bench adds machine info, the
 // summary table and the plots.
 #include <CLI/CLI.hpp>
 #include <signal.h>
@@ -14,12 +16,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 
+#include "calibrate.h"
 #include "pulse_recorder.h"
 #include "pulse_server.h"
 #include "receiver_fixture.h"
+#include "run_support.h"
 #include "scenarios.h"
 #include "score.h"
 #include "support/process.h"
@@ -60,23 +65,6 @@ ProcessCost readCost(pid_t pid) {
   return c;
 }
 
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\', out += ch;
-    else if (ch == '\n') out += "\\n";
-    else if (static_cast<unsigned char>(ch) < 0x20) out += ' ';
-    else out += ch;
-  }
-  return out + "\"";
-}
-
-std::string join(const std::vector<std::string>& args) {
-  std::string out;
-  for (const auto& a : args) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
 std::string lastLineWith(const std::string& log, const std::string& what) {
   std::string found, line;
   std::istringstream in(log);
@@ -93,6 +81,26 @@ struct RunConfig {
   double seconds;
   uint64_t seed;
   std::vector<std::string> recvArgs;
+  std::vector<std::string> recvEnv;  // NAME=VALUE for scream-recv only; none by default
+};
+
+// Sets NAME=VALUE pairs for as long as it lives (children started meanwhile inherit them).
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const std::vector<std::string>& pairs) {
+    for (const auto& pair : pairs) {
+      const size_t eq = pair.find('=');
+      if (eq == std::string::npos) continue;
+      names_.push_back(pair.substr(0, eq));
+      setenv(names_.back().c_str(), pair.c_str() + eq + 1, 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& name : names_) unsetenv(name.c_str());
+  }
+
+ private:
+  std::vector<std::string> names_;
 };
 
 bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, const Paths& paths,
@@ -100,18 +108,16 @@ bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, c
   const std::string tag = sc.name + "__" + mode;
   std::fprintf(stderr, "== %s (%.0f s)\n", tag.c_str(), cfg.seconds);
   testing::PulseRecorder recorder(server.sinkName() + ".monitor", 48000, "front-left,front-right");
-  std::string error;
-  if (!recorder.start(&error)) {
-    std::fprintf(stderr, "recorder: %s\n", error.c_str());
-    return false;
-  }
-  // This VM stalls threads by 10-30 ms: the pulse tests need a 60 ms server buffer to play clean.
-  setenv("PULSE_LATENCY_MSEC", "60", 1);
+  const double firstBytesMs = startRecording(recorder);
+  if (firstBytesMs < 0) return false;
+  // The receiver as a user runs it: no PULSE_LATENCY_MSEC unless --recv-env asks for one.
   std::vector<std::string> recvArgs = {"-o", "pulse", "-n", "bench", "--stats", "1"};
   if (mode == "resampler-off") recvArgs.insert(recvArgs.end(), {"--resampler", "off"});
   recvArgs.insert(recvArgs.end(), cfg.recvArgs.begin(), cfg.recvArgs.end());
-  testing::Receiver receiver = testing::startReceiver("bench-" + sc.name, recvArgs);
-  unsetenv("PULSE_LATENCY_MSEC");
+  testing::Receiver receiver = [&] {
+    const ScopedEnv env(cfg.recvEnv);
+    return testing::startReceiver("bench-" + sc.name, recvArgs);
+  }();
   if (!receiver.process || !receiver.process->running()) {
     std::fprintf(stderr, "scream-recv did not start:\n%s\n", receiver.log().c_str());
     return false;
@@ -153,14 +159,16 @@ bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, c
   const int recvExit = receiver.stop();
   const std::string recvLog = receiver.log();
 
-  const Recording recording{recorder.channel(0), recorder.channel(1), recorder.rate(), recorder.frame0Ns()};
+  const Recording recording = recordingOf(recorder);
   const Score s = score(recording, spans, markers);
+  const double senderPpm = senderClockPpm(sc);
 
   std::ofstream out(paths.outDir + "/" + tag + ".json");
   out << "{\n  \"scenario\": " << jsonString(sc.name) << ",\n  \"mode\": " << jsonString(mode)
       << ",\n  \"description\": " << jsonString(sc.description)
       << ",\n  \"relay_args\": " << jsonString(join(sc.relayArgs))
       << ",\n  \"receiver_args\": " << jsonString(join(recvArgs))
+      << ",\n  \"receiver_env\": " << jsonString(join(cfg.recvEnv))
       << ",\n  \"seconds\": " << cfg.seconds << ",\n  \"seed\": " << cfg.seed
       << ",\n  \"analysed_seconds\": " << s.analysedSeconds
       << ",\n  \"glitch_events\": " << s.glitches.events
@@ -171,6 +179,12 @@ bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, c
       << ",\n  \"latency_median_ms\": " << s.medianMs << ",\n  \"latency_p95_ms\": " << s.p95Ms
       << ",\n  \"latency_max_ms\": " << s.maxMs
       << ",\n  \"latency_slope_ms_per_min\": " << s.slopeMsPerMinute
+      << ",\n  \"device_clock_speed\": " << sc.deviceSpeed
+      << ",\n  \"device_clock_ppm\": " << s.deviceClockPpm
+      << ",\n  \"sender_clock_ppm\": " << senderPpm
+      << ",\n  \"device_minus_sender_ppm\": " << s.deviceClockPpm - senderPpm
+      << ",\n  \"recorder_first_bytes_ms\": " << firstBytesMs
+      << ",\n  \"recorder_span_s\": " << recording.timeline.spanSeconds()
       << ",\n  \"receiver_cpu_s\": " << cost.cpuSeconds
       << ",\n  \"receiver_peak_rss_kib\": " << cost.peakRssKiB
       << ",\n  \"receiver_exit_code\": " << recvExit
@@ -186,17 +200,16 @@ bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, c
       << ",\n  \"glitch_time_origin\": \"sender_start\",\n  \"glitches\": [";
   // Glitch starts on the latency series' time axis: seconds since the first sender started.
   const double senderStartInRecording =
-      spans.empty() ? 0 : (static_cast<double>(spans.front().startNs) - recording.frame0Ns) * 1e-9;
+      spans.empty() ? 0 : recording.timeline.frameAt(static_cast<double>(spans.front().startNs)) / recording.rate;
   for (size_t i = 0; i < s.glitches.list.size(); ++i)
     out << (i ? ", " : "") << "[" << s.glitches.list[i].startSeconds - senderStartInRecording
         << ", " << s.glitches.list[i].durationMs << "]";
-  out << "],\n  \"latency\": [";
-  for (size_t i = 0; i < s.latency.size(); ++i)
-    out << (i ? ", " : "") << "[" << s.latency[i].atSeconds << ", " << s.latency[i].ms << "]";
-  out << "]\n}\n";
-  std::fprintf(stderr, "   glitches %zu (%.0f ms), latency median %.1f p95 %.1f max %.1f ms, slope %.2f ms/min, cpu %.2f s\n",
-               s.glitches.events, s.glitches.glitchMs, s.medianMs, s.p95Ms, s.maxMs,
-               s.slopeMsPerMinute, cost.cpuSeconds);
+  out << "],\n  \"latency\": " << jsonSeries(s.latency) << "\n}\n";
+  std::fprintf(stderr, "   glitches %zu (%.0f ms), latency median %.1f p95 %.1f max %.1f ms, slope %.2f ms/min, "
+               "%zu/%zu markers, cpu %.2f s; device clock %+.1f ppm, sender %+.0f ppm: device - sender %+.1f ppm\n",
+               s.glitches.events, s.glitches.glitchMs, s.medianMs, s.p95Ms, s.maxMs, s.slopeMsPerMinute,
+               s.latency.size(), s.markersSent, cost.cpuSeconds, s.deviceClockPpm, senderPpm,
+               s.deviceClockPpm - senderPpm);
   return out.good();
 }
 
@@ -207,40 +220,56 @@ int main(int argc, char** argv) {
   using namespace scream::bench;
   Paths paths{SCREAM_RECV_PATH, SCREAM_SEND_PATH, SCREAM_RELAY_PATH, "."};
   std::vector<std::string> scenarios, modes = {"default", "resampler-off"};
-  RunConfig cfg{30, 1, {}};
+  RunConfig cfg{30, 1, {}, {}};
   double soakSeconds = 600;
   bool soak = false, list = false;
   CLI::App app{"End-to-end quality benchmark: scream-send -> impairment relay -> scream-recv -o pulse"};
-  app.add_option("--scenario", scenarios, "Scenarios to run (default: all but the soak)");
+  app.add_option("--scenario", scenarios, "Scenarios to run (default: all but the soaks and calibrations)");
   app.add_option("--mode", modes, "default and/or resampler-off")->capture_default_str();
   app.add_option("--seconds", cfg.seconds, "Length of each scenario")->capture_default_str();
-  app.add_flag("--soak", soak, "Also run the drift soak");
-  app.add_option("--soak-seconds", soakSeconds, "Length of the soak")->capture_default_str();
+  app.add_flag("--soak", soak, "Also run the soaks");
+  app.add_option("--soak-seconds", soakSeconds, "Length of a soak")->capture_default_str();
   app.add_option("--seed", cfg.seed, "Relay seed")->capture_default_str();
   app.add_option("--recv-arg", cfg.recvArgs, "Extra scream-recv argument (repeatable)");
+  app.add_option("--recv-env", cfg.recvEnv,
+                 "NAME=VALUE in scream-recv's environment, e.g. PULSE_LATENCY_MSEC=60 (repeatable; "
+                 "none by default: the receiver runs as a user runs it)");
   app.add_option("--out-dir", paths.outDir, "Where the JSON files go")->capture_default_str();
   app.add_flag("--list", list, "List the scenarios and exit");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<const Scenario*> chosen;
   for (const Scenario& s : allScenarios()) {
-    if (list) std::printf("%-14s %s%s\n", s.name.c_str(), s.description.c_str(), s.soak ? " (--soak)" : "");
+    if (list)
+      std::printf("%-22s %s%s\n", s.name.c_str(), s.description.c_str(),
+                  s.kind == Kind::kSoak ? " (--soak)" : s.kind == Kind::kCalibration ? " (by name)" : "");
     const bool named = std::find(scenarios.begin(), scenarios.end(), s.name) != scenarios.end();
-    if (named || (scenarios.empty() && (!s.soak || soak))) chosen.push_back(&s);
+    if (named || (s.kind == Kind::kSoak && soak) || (scenarios.empty() && s.kind == Kind::kRun))
+      chosen.push_back(&s);
   }
   if (list) return 0;
   for (const auto& name : scenarios)
     if (!findScenario(name)) return std::fprintf(stderr, "unknown scenario %s\n", name.c_str()), 2;
 
   unsetenv("PULSE_SINK");
-  scream::testing::PulseServer server("bench", "rate=48000 channels=2");
-  if (!server.start()) return 1;
+  unsetenv("PULSE_LATENCY_MSEC");  // the receiver runs as a user runs it; --recv-env to experiment
+  std::unique_ptr<scream::testing::PulseServer> server;  // one per device clock speed
   int failures = 0;
   for (const Scenario* s : chosen) {
+    if (!server || server->clockSpeed() != s->deviceSpeed) {
+      server.reset();
+      server = std::make_unique<scream::testing::PulseServer>("bench", "rate=48000 channels=2",
+                                                               s->deviceSpeed);
+      if (!server->start()) return 1;
+    }
     RunConfig c = cfg;
-    if (s->soak) c.seconds = soakSeconds;
+    if (s->kind == Kind::kSoak) c.seconds = soakSeconds;
+    if (s->kind == Kind::kCalibration) {
+      if (!runCalibration(*s, c.seconds, *server, paths.outDir)) ++failures;
+      continue;
+    }
     for (const auto& mode : modes)
-      if (!runOne(*s, mode, c, paths, server)) ++failures;
+      if (!runOne(*s, mode, c, paths, *server)) ++failures;
   }
   return failures ? 1 : 0;
 }

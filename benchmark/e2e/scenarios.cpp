@@ -27,10 +27,37 @@ const std::vector<Scenario>& allScenarios() {
        {{0.5, 0, {"--silence-threshold", "480"}}, {0.5, 3.0, {"--silence-threshold", "480"}}}},
       {"format-switch", "48 kHz/16 bit, then 44.1 kHz/24 bit without a pause", {},
        {{0.5, 0, {"--rate", "48000", "--bits", "16"}}, {0.5, 0, {"--rate", "44100", "--bits", "24"}}}},
+      // The device's clock off the sender's with a perfect network (issue 16): the receiver must
+      // follow the device, not CLOCK_MONOTONIC.
+      {"device+300", "device clock 300 ppm fast (PulseAudio under faketime x1.0003)", {}, {whole()},
+       Kind::kRun, 1.0003},
+      {"device-300", "device clock 300 ppm slow (PulseAudio under faketime x0.9997)", {}, {whole()},
+       Kind::kRun, 0.9997},
       {"drift-soak", "sender clock 300 ppm fast, 2 ms jitter, soak length", {"--jitter-ms", "2"},
-       {whole({"--clock-ppm", "300"})}, true},
+       {whole({"--clock-ppm", "300"})}, Kind::kSoak},
+      {"soak-ppm+1000", "sender clock 1000 ppm fast, soak length", {},
+       {whole({"--clock-ppm", "1000"})}, Kind::kSoak},
+      {"soak-ppm-1000", "sender clock 1000 ppm slow, soak length", {},
+       {whole({"--clock-ppm", "-1000"})}, Kind::kSoak},
+      {"soak-device+300", "device clock 300 ppm fast, soak length", {}, {whole()}, Kind::kSoak, 1.0003},
+      {"soak-device-300", "device clock 300 ppm slow, soak length", {}, {whole()}, Kind::kSoak, 0.9997},
+      // The instrument's own check: the tone played straight into the sink, paced by the sink.
+      {"calibrate", "known path: flat latency by construction, device as is", {}, {whole()},
+       Kind::kCalibration},
+      {"calibrate-device+300", "known path, device clock 300 ppm fast", {}, {whole()},
+       Kind::kCalibration, 1.0003},
+      {"calibrate-device-300", "known path, device clock 300 ppm slow", {}, {whole()},
+       Kind::kCalibration, 0.9997},
   };
   return scenarios;
+}
+
+double senderClockPpm(const Scenario& scenario) {
+  if (scenario.segments.empty()) return 0;
+  const auto& args = scenario.segments.front().senderArgs;
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--clock-ppm") return std::stod(args[i + 1]);
+  return 0;
 }
 
 const Scenario* findScenario(const std::string& name) {

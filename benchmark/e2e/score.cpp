@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "marker_match.h"
+
 namespace scream::bench {
 
 namespace {
@@ -13,7 +15,7 @@ constexpr double kEdgeSeconds = 0.05;     // fade-in/out at a stretch's ends is 
 constexpr double kEndMarginSeconds = 0.1;  // the sender's exit is timed to a few ms only
 constexpr double kTailSeconds = 1.0;      // a span's audio leaves the sink up to this much later
 constexpr double kMergeGapSeconds = 0.5;  // spans closer than this are one stretch
-constexpr double kMaxLatencyMs = 500;     // markers come once a second: an onset later is another's
+constexpr double kMaxLatencyMs = MarkerMatchLimits{}.maxLatencyMs;  // the longest latency matched
 
 // First and last frame above the audio threshold in [from, to), or {-1, -1}.
 std::pair<long, long> soundBounds(const std::vector<float>& mono, long from, long to) {
@@ -25,6 +27,8 @@ std::pair<long, long> soundBounds(const std::vector<float>& mono, long from, lon
   const std::vector<float> reversed(slice.rbegin(), slice.rend());
   return {from + first, to - 1 - testing::firstSound(reversed)};
 }
+
+}  // namespace
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -44,8 +48,6 @@ double slopePerMinute(const std::vector<LatencyPoint>& points) {
   return sxx > 0 ? sxy / sxx * 60.0 : 0;
 }
 
-}  // namespace
-
 std::vector<SentMarker> readMarkerLog(const std::string& path) {
   std::vector<SentMarker> out;
   std::ifstream in(path);
@@ -60,28 +62,29 @@ std::vector<SentMarker> readMarkerLog(const std::string& path) {
   return out;
 }
 
+std::vector<LatencyPoint> markerLatencies(const Recording& rec, const std::vector<SentMarker>& markers,
+                                          double t0Ns) {
+  std::vector<double> onsetNs, sendNs;
+  for (double frame : testing::findMarkerOnsets(rec.markers, rec.rate))
+    onsetNs.push_back(rec.timeline.playedNs(frame));
+  for (const SentMarker& m : markers) sendNs.push_back(static_cast<double>(m.sendNs));
+  const std::vector<double> ms = matchMarkers(sendNs, onsetNs);
+  std::vector<LatencyPoint> out;
+  for (size_t i = 0; i < ms.size(); ++i)
+    if (!std::isnan(ms[i])) out.push_back({(sendNs[i] - t0Ns) * 1e-9, ms[i]});
+  return out;
+}
+
 Score score(const Recording& rec, const std::vector<PlayedSpan>& spans,
             const std::vector<SentMarker>& markers) {
   Score s;
-  const auto toFrame = [&](double ns) {
-    return static_cast<long>((ns - rec.frame0Ns) * 1e-9 * rec.rate);
-  };
+  const auto toFrame = [&](double ns) { return static_cast<long>(rec.timeline.frameAt(ns)); };
 
-  // Latency: each marker against the first onset that played after it was sent.
-  std::vector<double> onsetNs;
-  for (double frame : testing::findMarkerOnsets(rec.markers, rec.rate))
-    onsetNs.push_back(rec.frame0Ns + frame * 1e9 / rec.rate);
   s.markersSent = markers.size();
   const double t0 = spans.empty() ? 0 : static_cast<double>(spans.front().startNs);
+  s.latency = markerLatencies(rec, markers, t0);
   std::vector<double> ms;
-  for (const SentMarker& m : markers) {
-    const auto at = std::upper_bound(onsetNs.begin(), onsetNs.end(), static_cast<double>(m.sendNs));
-    if (at == onsetNs.end()) continue;
-    const double latency = (*at - static_cast<double>(m.sendNs)) * 1e-6;
-    if (latency >= kMaxLatencyMs) continue;
-    s.latency.push_back({(static_cast<double>(m.sendNs) - t0) * 1e-9, latency});
-    ms.push_back(latency);
-  }
+  for (const LatencyPoint& p : s.latency) ms.push_back(p.ms);
 
   // Glitches, stretch by stretch.
   for (size_t i = 0; i < spans.size();) {
@@ -104,8 +107,8 @@ Score score(const Recording& rec, const std::vector<PlayedSpan>& spans,
     i = last + 1;
     if (first < 0) continue;
     const double from = static_cast<double>(first) / rec.rate + kEdgeSeconds;
-    const double to = std::min(static_cast<double>(lastSound) / rec.rate,
-                               (playedEndNs - rec.frame0Ns) * 1e-9) - kEndMarginSeconds;
+    const double to = std::min<double>(lastSound, rec.timeline.frameAt(playedEndNs)) / rec.rate -
+                      kEndMarginSeconds;
     if (to <= from) continue;
     const testing::GlitchReport r = testing::detectGlitches(rec.tone, rec.rate, from, to);
     s.glitches.events += r.events;
@@ -119,6 +122,7 @@ Score score(const Recording& rec, const std::vector<PlayedSpan>& spans,
   s.p95Ms = percentile(ms, 0.95);
   s.maxMs = ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end());
   s.slopeMsPerMinute = slopePerMinute(s.latency);
+  s.deviceClockPpm = rec.timeline.clockPpm();
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/audio_analysis.h"
+#include "support/device_timeline.h"
 
 namespace scream::bench {
 
@@ -31,16 +32,24 @@ struct Score {
   std::vector<LatencyPoint> latency;
   size_t markersSent = 0;
   double medianMs = 0, p95Ms = 0, maxMs = 0, slopeMsPerMinute = 0;
+  double deviceClockPpm = 0;  // the sink's clock against CLOCK_MONOTONIC, from the recorder
 };
 
-// A recording of the sink: channel 0 the tone, channel 1 the markers; frame 0 played at frame0Ns.
+// A recording of the sink: channel 0 the tone, channel 1 the markers; when each frame played.
 struct Recording {
   std::vector<float> tone, markers;
   uint32_t rate;
-  double frame0Ns;
+  testing::DeviceTimeline timeline;
 };
 
 std::vector<SentMarker> readMarkerLog(const std::string& path);
+
+// Each marker's latency: its onset on the sink's monitor, placed in CLOCK_MONOTONIC by the
+// timeline, minus its send time; markers matched as marker_match.h says. Unmatched ones left out.
+std::vector<LatencyPoint> markerLatencies(const Recording& recording, const std::vector<SentMarker>& markers,
+                                          double t0Ns);
+double percentile(std::vector<double> v, double p);
+double slopePerMinute(const std::vector<LatencyPoint>& points);
 
 // Spans closer than half a second are scored as one stretch (a format switch counts); a longer
 // gap (silence suppression) is not a glitch, so each stretch is scored from its first to its

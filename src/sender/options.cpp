@@ -17,7 +17,7 @@ constexpr const char* kDescription =
 constexpr const char* kFooter =
     "Sources:\n"
     "  tone        probe signal: 997 Hz sine at -6 dBFS on channel 0; on channel 1 a 10 ms\n"
-    "              3 kHz burst (latency marker) once per second, starting at frame rate/2;\n"
+    "              3 kHz burst (latency marker) 0.4-1.6 s apart, irregularly (never periodic);\n"
     "              other channels silent. Format from --rate/--bits/--channels/--mask.\n"
     "  stdin       raw interleaved little-endian PCM in the --rate/--bits/--channels/--mask\n"
     "              format, sent at the pace of the clock until end of input.\n"

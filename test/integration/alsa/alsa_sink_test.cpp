@@ -68,6 +68,7 @@ TEST(AlsaSink, ProbeToneWithoutGlitchesNearTargetLatency) {
   PulseRecorder rec("alsaprobe.monitor", 48000, kStereoMap);
   std::string error;
   ASSERT_TRUE(rec.start(&error)) << error;
+  ASSERT_TRUE(rec.waitForData(5000)) << "markers sent before the recorder has data go unrecorded";
   Receiver r = startReceiver("alsaprobe",
                              {"-o", "alsa", "-d", "pulsedev", "-t", "85", "--stats", "5", "-v"});
   TestSenderConfig config;
@@ -103,8 +104,7 @@ TEST(AlsaSink, ProbeToneWithoutGlitchesNearTargetLatency) {
   for (const SentMarker& m : sender.markers()) {
     if ((m.productionNs - sender.startNs()) * 1e-9 < 3.0) continue;
     for (double onset : onsets) {
-      const double ms =
-          (rec.frame0Ns() + onset * 1e9 / 48000 - static_cast<double>(m.productionNs)) * 1e-6;
+      const double ms = (rec.playedNs(onset) - static_cast<double>(m.productionNs)) * 1e-6;
       if (ms > 0 && ms < 300) {
         latencies.push_back(ms);
         break;

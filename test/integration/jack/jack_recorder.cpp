@@ -28,6 +28,8 @@ bool JackRecorder::open(std::string* error) {
   clockOffsetNs_ = int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec -
                    static_cast<int64_t>(jack_get_time()) * 1000;
   samples_.assign(static_cast<size_t>(maxSeconds_ * rate_) * channels_, 0.0f);
+  // The process callback may not allocate: room for every cycle, even at the smallest period.
+  cycles_.resize(static_cast<size_t>(maxSeconds_ * rate_) / 16 + 1);
   for (unsigned ch = 0; ch < channels_; ++ch) {
     const std::string name = "in_" + std::to_string(ch + 1);
     jack_port_t* port =
@@ -78,8 +80,10 @@ std::vector<float> JackRecorder::channel(unsigned index) const {
   return out;
 }
 
-double JackRecorder::frame0Ns() const {
-  return static_cast<double>(firstCycleUs_.load()) * 1000.0 + static_cast<double>(clockOffsetNs_);
+DeviceTimeline JackRecorder::timeline() const {
+  const size_t n = cyclesWritten_.load(std::memory_order_acquire);
+  return DeviceTimeline(std::vector<DeviceStamp>(cycles_.begin(), cycles_.begin() + static_cast<long>(n)),
+                        rate_);
 }
 
 std::vector<std::string> JackRecorder::portsOf(const std::string& client) const {
@@ -112,15 +116,17 @@ int JackRecorder::onProcess(jack_nframes_t frames, void* self) {
   auto* r = static_cast<JackRecorder*>(self);
   if (!r->recording_.load(std::memory_order_relaxed)) return 0;
   const size_t at = r->written_.load(std::memory_order_relaxed);
-  if (at == 0) {
-    jack_nframes_t cycleFrames;
-    jack_time_t cycleUs, nextUs;
-    float periodUs;
-    if (jack_get_cycle_times(r->client_, &cycleFrames, &cycleUs, &nextUs, &periodUs) == 0) {
-      r->firstCycleUs_.store(static_cast<int64_t>(cycleUs));
-    }
-  }
   if (at + static_cast<size_t>(frames) * r->channels_ > r->samples_.size()) return 0;
+  jack_nframes_t cycleFrames;
+  jack_time_t cycleUs, nextUs;
+  float periodUs;
+  const size_t cycle = r->cyclesWritten_.load(std::memory_order_relaxed);
+  if (cycle < r->cycles_.size() &&
+      jack_get_cycle_times(r->client_, &cycleFrames, &cycleUs, &nextUs, &periodUs) == 0) {
+    r->cycles_[cycle] = {static_cast<double>(at / r->channels_),
+                         static_cast<double>(cycleUs) * 1000.0 + static_cast<double>(r->clockOffsetNs_)};
+    r->cyclesWritten_.store(cycle + 1, std::memory_order_release);
+  }
   for (unsigned ch = 0; ch < r->channels_; ++ch) {
     const auto* in = static_cast<const float*>(jack_port_get_buffer(r->ports_[ch], frames));
     for (jack_nframes_t i = 0; i < frames; ++i) r->samples_[at + i * r->channels_ + ch] = in[i];

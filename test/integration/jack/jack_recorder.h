@@ -1,6 +1,7 @@
 // A JACK client in the test binary: one input port per channel, connected to the receiver's
-// output ports, recording what they carry into a buffer allocated before it starts. Also asks
-// the server about ports and connections.
+// output ports, recording what they carry into a buffer allocated before it starts. Every cycle
+// is stamped with its start time, so frames are placed by the cycle that carried them (the
+// server's clock need not be CLOCK_MONOTONIC's). Also asks the server about ports and connections.
 #pragma once
 
 #include <jack/jack.h>
@@ -9,6 +10,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "support/device_timeline.h"
 
 namespace scream::testing {
 
@@ -28,8 +31,9 @@ class JackRecorder {
   size_t frames() const { return written_.load() / channels_; }
   std::vector<float> channel(unsigned index) const;
   uint64_t xruns() const { return xruns_.load(); }
-  // CLOCK_MONOTONIC ns at which the cycle of recorded frame 0 began (JACK's cycle start).
-  double frame0Ns() const;
+  // When each recorded frame was in a cycle: playedNs(f) is CLOCK_MONOTONIC ns of the start of
+  // the cycle that carried frame f, plus f's place in it. Call after record(false).
+  DeviceTimeline timeline() const;
 
   // Full port names of a client, in the server's order (registration order).
   std::vector<std::string> portsOf(const std::string& client) const;
@@ -48,8 +52,9 @@ class JackRecorder {
   std::atomic<size_t> written_{0};
   std::atomic<bool> recording_{false};
   std::atomic<uint64_t> xruns_{0};
-  std::atomic<int64_t> firstCycleUs_{0};  // jack_get_time() of the first recorded cycle
-  int64_t clockOffsetNs_ = 0;             // CLOCK_MONOTONIC - jack_get_time()
+  std::vector<DeviceStamp> cycles_;  // first frame and start of each recorded cycle, sized in open()
+  std::atomic<size_t> cyclesWritten_{0};
+  int64_t clockOffsetNs_ = 0;  // CLOCK_MONOTONIC - jack_get_time()
 };
 
 }  // namespace scream::testing

@@ -63,10 +63,11 @@ Latency markerLatencies(const TestSender& sender, const JackRecorder& rec, doubl
                         double fromSeconds) {
   std::vector<double> ms;
   const auto onsets = findMarkerOnsets(rec.channel(1), rec.rate());
+  const DeviceTimeline timeline = rec.timeline();
   for (const SentMarker& m : sender.markers()) {
     if (static_cast<double>(m.productionNs - sender.startNs()) * 1e-9 < fromSeconds) continue;
     for (double onset : onsets) {
-      const double played = rec.frame0Ns() + (onset + downstreamFrames) * 1e9 / rec.rate();
+      const double played = timeline.playedNs(onset + downstreamFrames);
       const double latency = (played - static_cast<double>(m.productionNs)) * 1e-6;
       if (latency > 0 && latency < 400) {
         ms.push_back(latency);

@@ -1,9 +1,7 @@
 #include "pulse_recorder.h"
 
-#include <pulse/context.h>
-#include <pulse/error.h>
-
-#include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "support/test_sender.h"
 
@@ -13,14 +11,6 @@ PulseRecorder::PulseRecorder(std::string source, uint32_t rate, std::string chan
     : source_(std::move(source)), rate_(rate), map_(std::move(channelMap)) {}
 
 PulseRecorder::~PulseRecorder() { stop(); }
-
-void PulseRecorder::onState(pa_context*, void* self) {
-  pa_threaded_mainloop_signal(static_cast<PulseRecorder*>(self)->loop_, 0);
-}
-
-void PulseRecorder::onStreamState(pa_stream*, void* self) {
-  pa_threaded_mainloop_signal(static_cast<PulseRecorder*>(self)->loop_, 0);
-}
 
 void PulseRecorder::onRead(pa_stream* stream, size_t, void* self) {
   auto* r = static_cast<PulseRecorder*>(self);
@@ -35,13 +25,12 @@ void PulseRecorder::onRead(pa_stream* stream, size_t, void* self) {
     if (data == nullptr) {
       ++r->holes_;
     } else {
-      const size_t frames = r->samples_.size() / r->channels_;
-      if (timed) {
-        const double captured = static_cast<double>(now) - (negative ? -1.0 : 1.0) * latency * 1e3;
-        r->origins_.push_back(captured - static_cast<double>(frames) * 1e9 / r->rate_);
-      }
+      const size_t first = r->samples_.size() / r->channels_;
+      const auto signedLatency = (negative ? -1 : 1) * static_cast<int64_t>(latency) * 1000;
+      r->reads_.push_back({now, signedLatency, timed, first, bytes / sizeof(float) / r->channels_});
       const auto* f = static_cast<const float*>(data);
       r->samples_.insert(r->samples_.end(), f, f + bytes / sizeof(float));
+      r->framesRead_.store(r->samples_.size() / r->channels_);
     }
     pa_stream_drop(stream);
   }
@@ -54,68 +43,49 @@ bool PulseRecorder::start(std::string* error) {
     return false;
   }
   channels_ = map.channels;
-  loop_ = pa_threaded_mainloop_new();
-  pa_threaded_mainloop_start(loop_);
-  pa_threaded_mainloop_lock(loop_);
-  context_ = pa_context_new(pa_threaded_mainloop_get_api(loop_), "scream test recorder");
-  pa_context_set_state_callback(context_, &PulseRecorder::onState, this);
-  pa_context_connect(context_, nullptr, PA_CONTEXT_NOAUTOSPAWN, nullptr);
-  while (PA_CONTEXT_IS_GOOD(pa_context_get_state(context_)) &&
-         pa_context_get_state(context_) != PA_CONTEXT_READY) {
-    pa_threaded_mainloop_wait(loop_);
-  }
-  bool ok = pa_context_get_state(context_) == PA_CONTEXT_READY;
-  if (ok) {
+  return client_.open("scream test recorder", [&](pa_context* context) {
     const pa_sample_spec spec{PA_SAMPLE_FLOAT32NE, rate_, static_cast<uint8_t>(channels_)};
-    stream_ = pa_stream_new(context_, "recorder", &spec, &map);
-    pa_stream_set_state_callback(stream_, &PulseRecorder::onStreamState, this);
-    pa_stream_set_read_callback(stream_, &PulseRecorder::onRead, this);
+    pa_stream* stream = pa_stream_new(context, "recorder", &spec, &map);
+    pa_stream_set_read_callback(stream, &PulseRecorder::onRead, this);
     pa_buffer_attr attr{};
     attr.maxlength = static_cast<uint32_t>(-1);
     attr.fragsize = static_cast<uint32_t>(pa_usec_to_bytes(5000, &spec));  // small: low latency
     const auto flags = static_cast<pa_stream_flags_t>(
         PA_STREAM_ADJUST_LATENCY | PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_AUTO_TIMING_UPDATE);
-    pa_stream_connect_record(stream_, source_.c_str(), &attr, flags);
-    while (PA_STREAM_IS_GOOD(pa_stream_get_state(stream_)) &&
-           pa_stream_get_state(stream_) != PA_STREAM_READY) {
-      pa_threaded_mainloop_wait(loop_);
-    }
-    ok = pa_stream_get_state(stream_) == PA_STREAM_READY;
+    pa_stream_connect_record(stream, source_.c_str(), &attr, flags);
+    return stream;
+  }, error);
+}
+
+bool PulseRecorder::waitForData(int timeoutMs) const {
+  for (int waited = 0; framesRead_.load() == 0; waited += 10) {
+    if (waited >= timeoutMs) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (!ok) *error = pa_strerror(pa_context_errno(context_));
-  pa_threaded_mainloop_unlock(loop_);
-  return ok;
+  return true;
 }
 
 void PulseRecorder::stop() {
-  if (loop_ == nullptr) return;
-  pa_threaded_mainloop_lock(loop_);
-  if (stream_) {
-    pa_stream_set_read_callback(stream_, nullptr, nullptr);
-    pa_stream_disconnect(stream_);
-    pa_stream_unref(stream_);
-    stream_ = nullptr;
-  }
-  pa_context_disconnect(context_);
-  pa_context_unref(context_);
-  context_ = nullptr;
-  pa_threaded_mainloop_unlock(loop_);
-  pa_threaded_mainloop_stop(loop_);
-  pa_threaded_mainloop_free(loop_);
-  loop_ = nullptr;
+  if (!client_.isOpen()) return;
+  client_.close();
+  std::vector<DeviceStamp> stamps;
+  for (const Read& read : reads_)
+    stamps.push_back({static_cast<double>(read.firstFrame + read.frames), static_cast<double>(read.ns)});
+  timeline_ = DeviceTimeline(std::move(stamps), rate_);
+}
+
+DeviceTimeline PulseRecorder::serverLatencyTimeline() const {
+  std::vector<DeviceStamp> stamps;
+  for (const Read& read : reads_)
+    if (read.timed)
+      stamps.push_back({static_cast<double>(read.firstFrame), static_cast<double>(read.ns - read.latencyNs)});
+  return DeviceTimeline(std::move(stamps), rate_);
 }
 
 std::vector<float> PulseRecorder::channel(unsigned index) const {
   std::vector<float> out(samples_.size() / channels_);
   for (size_t i = 0; i < out.size(); ++i) out[i] = samples_[i * channels_ + index];
   return out;
-}
-
-double PulseRecorder::frame0Ns() const {
-  if (origins_.empty()) return 0;
-  std::vector<double> sorted = origins_;
-  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-  return sorted[sorted.size() / 2];
 }
 
 }  // namespace scream::testing

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -11,9 +12,9 @@
 
 namespace scream::testing {
 
-PulseServer::PulseServer(std::string sinkName, std::string sinkOptions)
+PulseServer::PulseServer(std::string sinkName, std::string sinkOptions, double clockSpeed)
     : sinkName_(std::move(sinkName)), sinkOptions_(std::move(sinkOptions)),
-      dir_(makeTempDir("scream-pulse-" + sinkName_)) {}
+      dir_(makeTempDir("scream-pulse-" + sinkName_)), clockSpeed_(clockSpeed) {}
 
 PulseServer::~PulseServer() {
   keeper_.reset();
@@ -35,12 +36,18 @@ bool PulseServer::start(bool keep) {
   unsetenv("PULSE_SOURCE");
   // As root pulseaudio only warns, given --system=no and a home/runtime dir of its own; anonymous
   // auth avoids sharing a cookie file with the clients.
-  const std::vector<std::string> argv = {
+  std::vector<std::string> argv;
+  if (clockSpeed_ != 1.0) {
+    char speed[32];
+    std::snprintf(speed, sizeof speed, "+0 x%.6f", clockSpeed_);
+    argv = {"/usr/bin/faketime", "-f", speed};
+  }
+  argv.insert(argv.end(), {
       "/usr/bin/env", "HOME=" + dir_, "XDG_RUNTIME_DIR=" + dir_, "pulseaudio", "-n",
       "--daemonize=no", "--system=no", "--disallow-exit", "--exit-idle-time=-1",
       "--log-target=stderr", "-F", "/dev/null",
       "--load=module-native-protocol-unix auth-anonymous=1 socket=" + dir_ + "/native",
-      "--load=module-null-sink sink_name=" + sinkName_ + " " + sinkOptions_};
+      "--load=module-null-sink sink_name=" + sinkName_ + " " + sinkOptions_});
   const std::string log =
       dir_ + "/pulseaudio" + (starts_++ ? std::to_string(starts_) : "") + ".log";
   process_ = std::make_unique<Process>(argv, dir_ + "/pulseaudio.out", log);

@@ -13,7 +13,10 @@ namespace scream::testing {
 class PulseServer {
  public:
   // sinkOptions: module-null-sink arguments after sink_name, e.g. "rate=48000 channels=2".
-  PulseServer(std::string sinkName, std::string sinkOptions);
+  // clockSpeed != 1: the daemon runs under libfaketime (`faketime -f "+0 xSPEED"`, Debian's
+  // faketime), which scales its clocks and timers: the null sink's clock then runs about
+  // (clockSpeed - 1) * 1e6 ppm off CLOCK_MONOTONIC, like a card with an off crystal.
+  PulseServer(std::string sinkName, std::string sinkOptions, double clockSpeed = 1.0);
   ~PulseServer();
 
   // Starts the daemon, waits until `pactl info` answers (or fails the test) and keeps the null
@@ -26,12 +29,14 @@ class PulseServer {
   std::string address() const { return "unix:" + dir_ + "/native"; }
   int64_t answeredNs() const { return answeredNs_; }  // CLOCK_MONOTONIC, last start()
   const std::string& sinkName() const { return sinkName_; }
+  double clockSpeed() const { return clockSpeed_; }
   std::string log() const { return readFile(dir_ + "/pulseaudio.log"); }
 
  private:
   bool answers();
 
   std::string sinkName_, sinkOptions_, dir_;
+  double clockSpeed_;
   std::unique_ptr<Process> process_;
   std::unique_ptr<Process> keeper_;  // pacat playing silence at low latency
   int starts_ = 0;

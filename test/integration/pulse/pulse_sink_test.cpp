@@ -43,7 +43,7 @@ Latency markerLatencies(const TestSender& sender, const PulseRecorder& rec, doub
   for (const SentMarker& m : sender.markers()) {
     if (static_cast<double>(m.productionNs - sender.startNs()) * 1e-9 < fromSeconds) continue;
     for (double onset : onsets) {
-      const double played = rec.frame0Ns() + onset * 1e9 / rec.rate();
+      const double played = rec.playedNs(onset);
       const double ms = (played - static_cast<double>(m.productionNs)) * 1e-6;
       if (ms > 0 && ms < 300) {
         r.ms.push_back(ms);
@@ -77,6 +77,7 @@ ProbeRun playProbe(const std::string& name, double seconds, double lockSeconds,
   PulseRecorder rec(name + ".monitor", 48000, kStereoMap);
   std::string error;
   EXPECT_TRUE(rec.start(&error)) << error;
+  EXPECT_TRUE(rec.waitForData(5000)) << "markers sent before the recorder has data go unrecorded";
   // The test VM stalls even real-time threads by 10-30 ms every few seconds (measured with a
   // SCHED_FIFO 1 ms sleep loop, and as gaps between the server's requests): the server buffer
   // needs ~60 ms here to play without a gap, and the pinned target must cover it plus the

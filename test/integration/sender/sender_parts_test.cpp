@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,15 +28,27 @@ int32_t sample(const std::vector<uint8_t>& pcm, const Format& f, size_t frame, i
   return static_cast<int32_t>(u << shift) >> shift;
 }
 
-TEST(ToneSource, MarkersOncePerSecondFromHalfASecond) {
+TEST(ToneSource, MarkersIrregularlySpacedNeverPeriodic) {
   ToneSource tone(Format{48000, 16, 2, 0x3});
-  EXPECT_EQ(tone.nextMarker(0), 24000u);
-  EXPECT_EQ(tone.nextMarker(24000), 24000u);
-  EXPECT_EQ(tone.nextMarker(24001), 72000u);
-  EXPECT_EQ(tone.nextMarker(72000), 72000u);
+  EXPECT_EQ(tone.markerFrame(0), 31680u);  // the pattern is fixed: logs from any run compare
+  EXPECT_EQ(tone.markerFrame(1), 82560u);
+  EXPECT_EQ(tone.nextMarker(0), 31680u);
+  EXPECT_EQ(tone.nextMarker(31680), 31680u);
+  EXPECT_EQ(tone.nextMarker(31681), 82560u);
   EXPECT_EQ(tone.markerFrames(), 480u);
+  std::set<uint64_t> intervals;
+  for (uint64_t n = 0; n < 1000; ++n) {
+    const uint64_t interval = tone.markerFrame(n + 1) - tone.markerFrame(n);
+    EXPECT_GE(interval, 0.4 * 48000) << n;
+    EXPECT_LE(interval, 1.6 * 48000) << n;
+    EXPECT_EQ(interval % 480, 0u) << "whole hundredths of a second";
+    EXPECT_EQ(tone.nextMarker(tone.markerFrame(n) + 1), tone.markerFrame(n + 1));
+    intervals.insert(interval);
+  }
+  EXPECT_GT(intervals.size(), 100u);
   ToneSource mono(Format{44100, 16, 1, 0x4});
-  EXPECT_EQ(mono.nextMarker(30000), 66150u);
+  EXPECT_EQ(mono.nextMarker(30000), mono.markerFrame(1));
+  EXPECT_EQ(mono.markerFrame(0) % 441, 0u);
 }
 
 TEST(ToneSource, SignalIsTheProbe) {
@@ -52,9 +65,11 @@ TEST(ToneSource, SignalIsTheProbe) {
   const double half = 8388607 / 2.0;
   for (size_t i = 0; i < 3 * 44100; ++i) {
     ASSERT_NEAR(sample(pcm, f, i, 0), half * std::sin(2 * M_PI * 997.0 * i / 44100), 1.0) << i;
-    const bool inMarker = i >= 22050 && (i - 22050) % 44100 < 441;
+    uint64_t marker = 0;  // the last marker started at or before i
+    while (tone.markerFrame(marker + 1) <= i) ++marker;
+    const bool inMarker = i >= tone.markerFrame(marker) && i - tone.markerFrame(marker) < 441;
     if (inMarker) {
-      const double t = static_cast<double>((i - 22050) % 44100) / 44100;
+      const double t = static_cast<double>(i - tone.markerFrame(marker)) / 44100;
       ASSERT_NEAR(sample(pcm, f, i, 1), half * std::cos(2 * M_PI * 3000 * t), 1.0) << i;
     } else {
       ASSERT_EQ(sample(pcm, f, i, 1), 0) << i;
