@@ -69,9 +69,14 @@ STDMETHODIMP_(NTSTATUS) WaveStream::SetFormat(PKSDATAFORMAT dataFormat) {
 STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
   if (state == state_) return STATUS_SUCCESS;
   KIRQL irql;
+  // The socket is created by a work item: start it when the stream leaves STOP, and give it a
+  // bounded moment before RUN starts the clock. (Requested on RUN alone, the datagrams of the
+  // first milliseconds were dropped while it was still opening; found by the Wine tests.)
+  if (state_ == KSSTATE_STOP) g_driver.sender.requestOpen();
   if (state == KSSTATE_RUN) {
     if (buffer_ == nullptr) return STATUS_INVALID_DEVICE_STATE;
     g_driver.sender.requestOpen();
+    g_driver.sender.awaitOpen(kSocketOpenWaitMs);  // SetState runs at PASSIVE_LEVEL
     KeAcquireSpinLock(&lock_, &irql);
     NTSTATUS status = STATUS_SUCCESS;
     if (engine_.started()) {
