@@ -1,0 +1,30 @@
+// Pieces of the portcls.sys double shared by its PnP/port half (portcls_double.cpp) and its
+// audio-engine half (audio_engine.cpp).
+#pragma once
+
+#include "ddk_view.h"
+#include "double_log.h"
+
+extern const char kPortClsRecord[];  // "portcls.log"
+constexpr ULONG kDoublePoolTag = 0x6C635043;  // 'CPcl'
+
+// What the Linux side asks for, read from C:\scream-wine\scenario.txt ("key=value" lines).
+struct Scenario {
+  ULONG rate = 48000;
+  ULONG bits = 16;
+  ULONG channels = 2;
+  ULONG channelMask = 3;
+  ULONG milliseconds = 3000;   // time in RUN
+  ULONG bufferMs = 1000;       // cyclic buffer; >= 500 ms survives Wine's ~150 ms stalls
+  ULONG notifications = 2;     // 0: AllocateAudioBuffer, else AllocateBufferWithNotification
+};
+Scenario readScenario();
+
+void sleepMs(ULONG milliseconds);
+
+// Plays the audio engine against the wave filter: checks the descriptor, opens one render stream
+// in the scenario's format, writes the known signal, steps the states, closes. Returns false on
+// the first failure (recorded).
+bool runAudioEngine(IMiniportWaveRT* miniport, const Scenario& scenario);
+
+inline void* operator new(size_t, void* where) noexcept { return where; }
