@@ -94,7 +94,7 @@ const GUID kTypeAudio = {STATIC_KSDATAFORMAT_TYPE_AUDIO};
 const GUID kSubtypePcm = {STATIC_KSDATAFORMAT_SUBTYPE_PCM};
 const GUID kSpecifierWaveFormatEx = {STATIC_KSDATAFORMAT_SPECIFIER_WAVEFORMATEX};
 
-StreamFormat makeFormat(const Scenario& s) {
+StreamFormat makeFormat(const StreamSpec& s) {
   StreamFormat f = {};
   const USHORT blockAlign = static_cast<USHORT>(s.channels * (s.bits / 8));
   f.header.FormatSize = sizeof(StreamFormat);
@@ -116,7 +116,7 @@ StreamFormat makeFormat(const Scenario& s) {
 }
 
 // The audio engine only opens a format the render pin's data ranges admit.
-bool renderPinAdmits(const PCFILTER_DESCRIPTOR* filter, const Scenario& s) {
+bool renderPinAdmits(const PCFILTER_DESCRIPTOR* filter, const StreamSpec& s) {
   if (filter->PinCount == 0) return false;
   const KSPIN_DESCRIPTOR& pin = filter->Pins[0].KsPinDescriptor;
   recordLine(kPortClsRecord, "render_pin dataflow_in=%d sink=%d ranges=%lu",
@@ -177,8 +177,8 @@ ULONGLONG nowMs() {
 
 // Plays one stream that is open and has its buffer: RUN for the scenario's time, keeping the
 // signal half a buffer ahead of the reported position, then back down to STOP.
-bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const Scenario& s,
-          PKEVENT notification) {
+bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const StreamSpec& s,
+          PKEVENT notification, ULONG index) {
   const ULONG bytesPerSample = s.bits / 8;
   const ULONG blockAlign = bytesPerSample * s.channels;
   const ULONG bufferFrames = bufferBytes / blockAlign;
@@ -223,9 +223,9 @@ bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const
   sleepMs(100);
   const bool held = positionBytes(stream) == pausedOffset;
   recordLine(kPortClsRecord,
-             "played frames=%llu run_ms=%llu position_held_in_pause=%d misaligned=%lu "
+             "played index=%lu frames=%llu run_ms=%llu position_held_in_pause=%d misaligned=%lu "
              "notifications=%lu slowest_position_ms=%llu longest_poll_gap_ms=%llu",
-             played, elapsed, held, misaligned, notifications, slowestPositionMs,
+             index, played, elapsed, held, misaligned, notifications, slowestPositionMs,
              longestPollGapMs);
   setState(stream, KSSTATE_ACQUIRE, "acquire");
   setState(stream, KSSTATE_STOP, "stop");
@@ -235,7 +235,7 @@ bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const
 
 }  // namespace
 
-bool runAudioEngine(IMiniportWaveRT* miniport, const Scenario& s) {
+bool runAudioEngine(IMiniportWaveRT* miniport, const StreamSpec& s, ULONG index) {
   PPCFILTER_DESCRIPTOR filter = nullptr;
   if (!NT_SUCCESS(miniport->GetDescription(&filter)) || filter == nullptr) return false;
   if (!renderPinAdmits(filter, s)) {
@@ -247,7 +247,8 @@ bool runAudioEngine(IMiniportWaveRT* miniport, const Scenario& s) {
   PortStream portStream;
   PMINIPORTWAVERTSTREAM stream = nullptr;
   NTSTATUS status = miniport->NewStream(&stream, &portStream, 0, FALSE, &format.header);
-  recordLine(kPortClsRecord, "newstream rate=%lu bits=%lu channels=%lu mask=0x%lx status=0x%08lx",
+  recordLine(kPortClsRecord,
+             "newstream index=%lu rate=%lu bits=%lu channels=%lu mask=0x%lx status=0x%08lx", index,
              s.rate, s.bits, s.channels, s.channelMask, status);
   if (!NT_SUCCESS(status) || stream == nullptr) return false;
 
@@ -275,7 +276,7 @@ bool runAudioEngine(IMiniportWaveRT* miniport, const Scenario& s) {
   KeInitializeEvent(&event, NotificationEvent, FALSE);
   bool ok = bufferOk;
   if (ok && useEvents) ok = NT_SUCCESS(withEvents->RegisterNotificationEvent(&event));
-  if (ok) ok = play(stream, portStream.memory(), actual, s, useEvents ? &event : nullptr);
+  if (ok) ok = play(stream, portStream.memory(), actual, s, useEvents ? &event : nullptr, index);
   if (useEvents) withEvents->UnregisterNotificationEvent(&event);
   if (NT_SUCCESS(status)) {
     if (useEvents) {
@@ -291,33 +292,54 @@ bool runAudioEngine(IMiniportWaveRT* miniport, const Scenario& s) {
   return ok && streamRefs == 0 && portStream.refs() == 1 && portStream.mdl() == nullptr;
 }
 
-Scenario readScenario() {
-  Scenario s;
-  char text[512];
-  const size_t length = hostReadFile("scenario.txt", text, sizeof(text) - 1);
-  text[length] = 0;
+namespace {
+
+// Applies "key=value key=value ..." from one line of the scenario to `spec`.
+void parseStreamLine(const char* line, const char* end, StreamSpec* spec) {
   struct Field {
     const char* key;
     ULONG* value;
-  } fields[] = {{"rate", &s.rate},       {"bits", &s.bits},
-                {"channels", &s.channels}, {"mask", &s.channelMask},
-                {"ms", &s.milliseconds},   {"buffer_ms", &s.bufferMs},
-                {"notifications", &s.notifications}};
-  for (char* line = text; *line != 0;) {
-    char* end = line;
-    while (*end != 0 && *end != '\n') ++end;
+  } fields[] = {{"rate", &spec->rate},         {"bits", &spec->bits},
+                {"channels", &spec->channels}, {"mask", &spec->channelMask},
+                {"ms", &spec->milliseconds},   {"buffer_ms", &spec->bufferMs},
+                {"notifications", &spec->notifications}};
+  for (const char* token = line; token < end;) {
+    while (token < end && *token == ' ') ++token;
     for (const Field& field : fields) {
       size_t k = 0;
-      while (field.key[k] != 0 && line[k] == field.key[k]) ++k;
-      if (field.key[k] != 0 || line[k] != '=') continue;
+      while (field.key[k] != 0 && token + k < end && token[k] == field.key[k]) ++k;
+      if (field.key[k] != 0 || token + k >= end || token[k] != '=') continue;
       ULONG value = 0;
-      for (char* p = line + k + 1; p < end && *p >= '0' && *p <= '9'; ++p) value = value * 10 + (*p - '0');
+      for (const char* p = token + k + 1; p < end && *p >= '0' && *p <= '9'; ++p) {
+        value = value * 10 + static_cast<ULONG>(*p - '0');
+      }
       *field.value = value;
+    }
+    while (token < end && *token != ' ') ++token;
+  }
+}
+
+}  // namespace
+
+Scenario readScenario() {
+  Scenario scenario;
+  char text[2048];
+  const size_t length = hostReadFile("scenario.txt", text, sizeof(text) - 1);
+  text[length] = 0;
+  for (const char* line = text; *line != 0 && scenario.streamCount < kMaxStreams;) {
+    const char* end = line;
+    while (*end != 0 && *end != '\n') ++end;
+    if (end > line) {
+      StreamSpec& s = scenario.streams[scenario.streamCount];
+      parseStreamLine(line, end, &s);
+      recordLine(kPortClsRecord,
+                 "scenario index=%lu rate=%lu bits=%lu channels=%lu mask=0x%lx ms=%lu "
+                 "buffer_ms=%lu notifications=%lu",
+                 scenario.streamCount, s.rate, s.bits, s.channels, s.channelMask, s.milliseconds,
+                 s.bufferMs, s.notifications);
+      ++scenario.streamCount;
     }
     line = *end != 0 ? end + 1 : end;
   }
-  recordLine(kPortClsRecord, "scenario rate=%lu bits=%lu channels=%lu mask=0x%lx ms=%lu "
-             "buffer_ms=%lu notifications=%lu", s.rate, s.bits, s.channels, s.channelMask,
-             s.milliseconds, s.bufferMs, s.notifications);
-  return s;
+  return scenario;
 }

@@ -1,5 +1,6 @@
 // printf-style lines into the doubles' record files (C:\scream-wine\<file> in the prefix), which
-// the Linux side of the test parses: one event a line, "key=value" fields.
+// the Linux side of the test parses: one event a line, "key=value" fields, ending in " @<ms>"
+// (the performance counter in milliseconds, to order events across the two files).
 #pragma once
 
 #include <ntddk.h>
@@ -8,13 +9,17 @@
 #include "wine_host.h"
 
 extern "C" int __cdecl _vsnprintf(char* buffer, size_t count, const char* format, va_list args);
+extern "C" int __cdecl _snprintf(char* buffer, size_t count, const char* format, ...);
 
 inline void recordLine(const char* fileName, const char* format, ...) {
   char line[512];
   va_list args;
   va_start(args, format);
-  const int length = _vsnprintf(line, sizeof(line) - 1, format, args);
+  int length = _vsnprintf(line, sizeof(line) - 32, format, args);
   va_end(args);
-  line[length < 0 ? sizeof(line) - 1 : static_cast<size_t>(length)] = 0;
+  if (length < 0) length = sizeof(line) - 32;
+  LARGE_INTEGER frequency;
+  const LONGLONG counter = KeQueryPerformanceCounter(&frequency).QuadPart;
+  _snprintf(line + length, 32, " @%lld", counter * 1000 / frequency.QuadPart);
   hostAppendLine(fileName, line);
 }

@@ -339,6 +339,10 @@ NTSTATUS NTAPI WskRegister(ClientNpi* client, Registration* registration) {
   if (client == nullptr || registration == nullptr) return STATUS_INVALID_PARAMETER;
   registration->client = client;
   registration->state = 1;
+  // Winsock's first start takes tens of milliseconds under Wine; pay it here (DriverEntry), not
+  // in the driver's socket open, which a stream's first RUN waits for.
+  const int error = hostUdpStartup();
+  if (error != 0) recordLine(kRecord, "WSAStartup error=%d", error);
   return STATUS_SUCCESS;
 }
 

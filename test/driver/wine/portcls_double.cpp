@@ -208,7 +208,9 @@ bool runScenario() {
   bool ok = NT_SUCCESS(status) && g_adapter.wavePort != nullptr;
   if (ok) {
     auto* miniport = static_cast<IMiniportWaveRT*>(g_adapter.wavePort->miniport());
-    ok = runAudioEngine(miniport, g_adapter.scenario);
+    for (ULONG i = 0; i < g_adapter.scenario.streamCount && ok; ++i) {
+      ok = runAudioEngine(miniport, g_adapter.scenario.streams[i], i);
+    }
   }
   status = sendPnp(IRP_MN_REMOVE_DEVICE);
   recordLine(kPortClsRecord, "removedevice status=0x%08lx", status);

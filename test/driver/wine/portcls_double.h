@@ -8,8 +8,8 @@
 extern const char kPortClsRecord[];  // "portcls.log"
 constexpr ULONG kDoublePoolTag = 0x6C635043;  // 'CPcl'
 
-// What the Linux side asks for, read from C:\scream-wine\scenario.txt ("key=value" lines).
-struct Scenario {
+// One stream the audio engine plays.
+struct StreamSpec {
   ULONG rate = 48000;
   ULONG bits = 16;
   ULONG channels = 2;
@@ -18,13 +18,21 @@ struct Scenario {
   ULONG bufferMs = 1000;       // cyclic buffer; >= 500 ms survives Wine's ~150 ms stalls
   ULONG notifications = 2;     // 0: AllocateAudioBuffer, else AllocateBufferWithNotification
 };
+// What the Linux side asks for, read from C:\scream-wine\scenario.txt: one line per stream,
+// played one after the other on the same filter, each "key=value ..." (keys as in StreamSpec:
+// rate bits channels mask ms buffer_ms notifications).
+constexpr ULONG kMaxStreams = 16;
+struct Scenario {
+  StreamSpec streams[kMaxStreams];
+  ULONG streamCount = 0;
+};
 Scenario readScenario();
 
 void sleepMs(ULONG milliseconds);
 
 // Plays the audio engine against the wave filter: checks the descriptor, opens one render stream
-// in the scenario's format, writes the known signal, steps the states, closes. Returns false on
-// the first failure (recorded).
-bool runAudioEngine(IMiniportWaveRT* miniport, const Scenario& scenario);
+// in the given format, writes the known signal, steps the states, closes. Returns false on the
+// first failure (recorded).
+bool runAudioEngine(IMiniportWaveRT* miniport, const StreamSpec& spec, ULONG index);
 
 inline void* operator new(size_t, void* where) noexcept { return where; }

@@ -68,8 +68,13 @@ extern "C" size_t hostReadFile(const char* fileName, char* buffer, size_t capaci
   return read;
 }
 
+extern "C" int hostUdpStartup() {
+  return InitOnceExecuteOnce(&g_wsaOnce, startWinsock, nullptr, nullptr) ? 0 : WSASYSNOTREADY;
+}
+
 extern "C" int hostUdpOpen(intptr_t* handle) {
-  if (!InitOnceExecuteOnce(&g_wsaOnce, startWinsock, nullptr, nullptr)) return WSASYSNOTREADY;
+  const int error = hostUdpStartup();
+  if (error != 0) return error;
   SOCKET s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
   if (s == INVALID_SOCKET) return WSAGetLastError();
   *handle = static_cast<intptr_t>(s);

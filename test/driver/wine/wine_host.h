@@ -14,6 +14,7 @@ void hostCreateMarker(const char* fileName);                  // empty file
 size_t hostReadFile(const char* fileName, char* buffer, size_t capacity);  // 0 if absent
 
 // UDP over ws2_32. Every call returns 0 or the WSA error code.
+int hostUdpStartup();  // WSAStartup, once; slow the first time, so done before it is needed
 int hostUdpOpen(intptr_t* handle);
 int hostUdpBind(intptr_t handle, const uint8_t address[4], uint16_t port);
 int hostUdpSetIpOption(intptr_t handle, int name, const void* value, int size);

@@ -126,6 +126,7 @@ class Receiver:
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.datagrams = []
+        self.sources = set()
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -133,10 +134,11 @@ class Receiver:
     def _run(self):
         while self.running:
             try:
-                data = self.sock.recv(65536)
+                data, source = self.sock.recvfrom(65536)
             except socket.timeout:
                 continue
             self.datagrams.append((time.monotonic(), data))
+            self.sources.add(source)
 
     def stop(self):
         time.sleep(0.3)
@@ -146,7 +148,7 @@ class Receiver:
 
 
 def run_driver(args, options, scenario, seconds):
-    """Copies the binaries, runs one scenario; returns (records, controller output)."""
+    """Copies the binaries, runs one scenario (a list of stream lines); returns the records."""
     env = wine_env(args.prefix, debug=True)
     stop_wineserver(args, env)
     for path in (args.driver, args.portcls, args.netio):
@@ -155,7 +157,7 @@ def run_driver(args, options, scenario, seconds):
     shutil.rmtree(records, ignore_errors=True)
     os.makedirs(records)
     with open(os.path.join(records, "scenario.txt"), "w") as f:
-        f.write("".join(f"{k}={v}\n" for k, v in scenario.items()))
+        f.write("".join(line + "\n" for line in scenario))
     runner = os.path.join(records, "scream_wine_run.exe")
     shutil.copy(args.runner, runner)
     started = time.monotonic()
@@ -170,13 +172,14 @@ def run_driver(args, options, scenario, seconds):
     debug_lines = [l for l in result.stderr.splitlines() if "scream:" in l or "err:" in l]
     for line in debug_lines[:40]:
         log(f"  wine: {line}")
-    recorded = {}
+    recorded = {"driver log": [l.split("scream: ", 1)[1] for l in debug_lines if "scream: " in l]}
     for name in (PORTCLS_RECORD, OPTIONS_RECORD):
         path = os.path.join(records, name)
-        recorded[name] = open(path).read().splitlines() if os.path.exists(path) else []
+        lines = open(path).read().splitlines() if os.path.exists(path) else []
         log(f"--- {name}")
-        for line in recorded[name]:
+        for line in lines:
             log(f"  {line}")
+        recorded[name] = [line.rsplit(" @", 1)[0] for line in lines]  # without the time stamp
     check(result.returncode == 0, f"scream_wine_run failed: {result.stdout.strip()}")
     return recorded
 
@@ -227,54 +230,130 @@ def options_set(netio):
 # ---------------------------------------------------------------------------------------------
 # Scenarios
 
+class Format:
+    """One stream of a scenario: RATE/BITS/CHANNELS/MASK/SECONDS, e.g. 48000/16/2/0x3/10."""
+
+    def __init__(self, text):
+        rate, bits, channels, mask, seconds = text.split("/")
+        self.rate, self.bits, self.channels = int(rate), int(bits), int(channels)
+        self.mask, self.seconds = int(mask, 0), float(seconds)
+        self.frame_bytes = self.bits // 8 * self.channels
+
+    def header(self):
+        return bytes([rate_marker(self.rate), self.bits, self.channels]) + \
+            self.mask.to_bytes(2, "little")
+
+    def scenario_line(self):
+        return (f"rate={self.rate} bits={self.bits} channels={self.channels} mask={self.mask} "
+                f"ms={int(self.seconds * 1000)} buffer_ms=1000 notifications=2")
+
+    def __str__(self):
+        return f"{self.rate} Hz/{self.bits} bit/{self.channels} ch"
+
+
 def stream(args):
-    bytes_per_sample = args.bits // 8
-    frame_bytes = bytes_per_sample * args.channels
+    play_and_check(args, [Format(text) for text in args.format], args.option, args.check_rate)
+
+
+def play_and_check(args, formats, extra_options, check_rate_too=False):
+    """Plays `formats` one after the other to 127.0.0.1 and checks every datagram; returns the
+    records and the receiver."""
     receiver = Receiver()
-    options = ["UnicastIPv4=s:127.0.0.1", f"UnicastPort=d:{receiver.port}"] + args.option
-    scenario = {"rate": args.rate, "bits": args.bits, "channels": args.channels,
-                "mask": int(args.mask, 0), "ms": int(args.seconds * 1000), "buffer_ms": 1000,
-                "notifications": 2}
+    options = ["UnicastIPv4=s:127.0.0.1", f"UnicastPort=d:{receiver.port}"] + extra_options
     try:
-        recorded = run_driver(args, options, scenario, args.seconds)
+        recorded = run_driver(args, options, [f.scenario_line() for f in formats],
+                              sum(f.seconds + 0.5 for f in formats))
     finally:
         receiver.stop()
     check_common_records(recorded)
     portcls, netio = recorded[PORTCLS_RECORD], recorded[OPTIONS_RECORD]
-    check(fields(find(portcls, "newstream")[0])["status"] == "0x00000000", "NewStream failed")
-    played = int(fields(find(portcls, "played frames=")[0])["frames"])
+    opened = [fields(l) for l in find(portcls, "newstream")]
+    check(len(opened) == len(formats) and all(f["status"] == "0x00000000" for f in opened),
+          "NewStream failed")
+    played = [int(fields(l)["frames"]) for l in find(portcls, "played index=")]
+    check(len(played) == len(formats), "not every stream played")
     closed = fields(find(netio, "close ")[0])
     sent = int(closed["sent"])
     check(closed["refused"] == "0" and closed["failed"] == "0", f"sends refused/failed: {closed}")
-    check(fields(find(netio, "bind ")[0])["address"] == "0.0.0.0", "bound to an unexpected address")
-    if any(o.startswith("DSCP=d:") for o in args.option):
-        dscp = int(next(o for o in args.option if o.startswith("DSCP=d:"))[7:])
-        check(options_set(netio).get(IP_TOS) == dscp << 2, f"IP_TOS not set to DSCP {dscp} << 2")
-    check(IP_MULTICAST_TTL not in options_set(netio), "multicast TTL set on a unicast stream")
+    check_options(netio, extra_options)
 
     datagrams = receiver.datagrams
-    log(f"received {len(datagrams)} datagrams, double sent {sent}, stream played {played} frames")
+    log(f"received {len(datagrams)} datagrams, double sent {sent}, streams played {played} frames")
     check(len(datagrams) == sent, f"received {len(datagrams)} datagrams, the double sent {sent}")
-    header = bytes([rate_marker(args.rate), args.bits, args.channels]) + \
-        int(args.mask, 0).to_bytes(2, "little")
-    for i, (_, data) in enumerate(datagrams):
-        check(data[:HEADER_BYTES] == header, f"datagram {i}: header {data[:5].hex()} != {header.hex()}")
-        if i < len(datagrams) - 1:
-            check(len(data) == HEADER_BYTES + PAYLOAD_BYTES, f"datagram {i} is {len(data)} bytes")
-    pcm = b"".join(d[HEADER_BYTES:] for _, d in datagrams)
-    expected = signal_bytes(0, played, args.channels, bytes_per_sample)
+    position = 0
+    for index, (fmt, frames) in enumerate(zip(formats, played)):
+        count = check_stream(index, fmt, frames, datagrams[position:])
+        if check_rate_too:
+            check_rate(datagrams[position:position + count], fmt.rate, fmt.frame_bytes)
+        position += count
+    check(position == len(datagrams), f"{len(datagrams) - position} datagrams after the last stream")
+    return recorded, receiver
+
+
+def check_stream(index, fmt, frames, datagrams):
+    """Checks the datagrams of one stream at the start of `datagrams`; returns how many."""
+    expected = signal_bytes(0, frames, fmt.channels, fmt.bits // 8)
+    header = fmt.header()
+    pcm = bytearray()
+    count = 0
+    while len(pcm) < len(expected) and count < len(datagrams) and \
+            datagrams[count][1][:HEADER_BYTES] == header:
+        pcm += datagrams[count][1][HEADER_BYTES:]
+        count += 1
+    name = f"stream {index} ({fmt})"
+    for i, (_, data) in enumerate(datagrams[:count - 1]):
+        check(len(data) == HEADER_BYTES + PAYLOAD_BYTES, f"{name}: datagram {i} is {len(data)} bytes")
     if len(pcm) < len(expected) and expected.endswith(pcm):
         lost = len(expected) - len(pcm)
-        raise Failure(f"the first {lost} bytes ({lost // PAYLOAD_BYTES} datagrams) of the stream "
-                      f"never left: the rest is exact")
-    check(len(pcm) == played * frame_bytes,
-          f"received {len(pcm)} PCM bytes, the stream played {played} frames = {played * frame_bytes}")
+        raise Failure(f"{name}: the first {lost} bytes ({lost // PAYLOAD_BYTES} datagrams) never "
+                      f"left; the rest is exact")
+    check(len(pcm) == len(expected),
+          f"{name}: received {len(pcm)} PCM bytes with header {header.hex()}, played {frames} "
+          f"frames = {len(expected)} bytes")
     if pcm != expected:
         first = next(i for i in range(len(pcm)) if pcm[i] != expected[i])
-        raise Failure(f"PCM differs from the written signal at byte {first} (frame {first // frame_bytes})")
-    log(f"PCM identical to the written signal: {played} frames, {len(pcm)} bytes")
-    if args.check_rate:
-        check_rate(datagrams, args.rate, frame_bytes)
+        raise Failure(f"{name}: PCM differs from the written signal at byte {first} "
+                      f"(frame {first // fmt.frame_bytes})")
+    log(f"{name}: PCM identical to the written signal, {frames} frames in {count} datagrams")
+    return count
+
+
+def check_options(netio, options):
+    """The socket options and the bind address the registry asked for, and nothing else."""
+    values = dict(o.split("=", 1) for o in options)
+    want = {}
+    if values.get("DSCP", "").startswith("d:") and 0 < int(values["DSCP"][2:]) < 64:
+        want[IP_TOS] = int(values["DSCP"][2:]) << 2
+    got = options_set(netio)
+    check(got == want, f"socket options {got}, expected {want} (no multicast option on unicast)")
+    bind = fields(find(netio, "bind ")[0])
+    address = values.get("UnicastSrcIPv4", "s:0.0.0.0")[2:]
+    port = values.get("UnicastSrcPort", "d:0")[2:]
+    check((bind["address"], bind["port"]) == (address, port),
+          f"bound to {bind['address']}:{bind['port']}, expected {address}:{port}")
+
+
+def registry(args):
+    """Bind address and port take effect; a malformed, an out-of-range and a wrong-typed value
+    each fall back to the default and are logged, and the stream still plays."""
+    source_port = free_udp_port()
+    options = [f"UnicastSrcIPv4=s:127.0.0.1", f"UnicastSrcPort=d:{source_port}",
+               "TTL=d:999", "DSCP=s:46", "MulticastInterfaceIPv4=s:300.1.2.3"]
+    recorded, receiver = play_and_check(args, [Format("48000/16/2/0x3/1")], options)
+    check(receiver.sources == {("127.0.0.1", source_port)},
+          f"datagrams came from {receiver.sources}, expected 127.0.0.1:{source_port}")
+    rejected = [l for l in recorded["driver log"] if "ignored, default used" in l]
+    for line in rejected:
+        log(f"driver: {line}")
+    for name in ("TTL", "DSCP", "MulticastInterfaceIPv4"):
+        check(any(l.startswith(f"registry value {name} ") for l in rejected),
+              f"no log line saying {name} was ignored")
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def check_rate(datagrams, rate, frame_bytes):
@@ -308,8 +387,7 @@ def refused(args):
     """No destination configured: the driver aims at 239.255.77.77:4010, which the double must
     refuse. Multicast options are set, so TTL, interface and DSCP are all recorded."""
     options = ["TTL=d:4", "MulticastInterfaceIPv4=s:127.0.0.1", "DSCP=d:46"]
-    recorded = run_driver(args, options, {"rate": 48000, "bits": 16, "channels": 2, "mask": 3,
-                                          "ms": 1000, "buffer_ms": 1000, "notifications": 2}, 1)
+    recorded = run_driver(args, options, [Format("48000/16/2/0x3/1").scenario_line()], 1)
     check_common_records(recorded)
     netio = recorded[OPTIONS_RECORD]
     check("refused destination=239.255.77.77 port=4010 (outside 127.0.0.0/8)" in netio,
@@ -341,12 +419,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("prefix", "wine64", "wineserver", "driver", "portcls", "netio", "runner"):
         parser.add_argument(f"--{name}", required=True)
-    parser.add_argument("command", choices=["prefix", "stream", "refused"])
-    parser.add_argument("--rate", type=int, default=48000)
-    parser.add_argument("--bits", type=int, default=16)
-    parser.add_argument("--channels", type=int, default=2)
-    parser.add_argument("--mask", default="0x3")
-    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("command", choices=["prefix", "stream", "registry", "refused"])
+    parser.add_argument("--format", action="append", default=[],
+                        help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
     parser.add_argument("--option", action="append", default=[], help="NAME=d:DWORD or NAME=s:TEXT")
     parser.add_argument("--check-rate", action="store_true")
     args = parser.parse_args()
@@ -362,6 +437,8 @@ def main():
             make_prefix(args)
         elif args.command == "stream":
             stream(args)
+        elif args.command == "registry":
+            registry(args)
         else:
             refused(args)
     except Failure as failure:
