@@ -145,13 +145,15 @@ bool renderPinAdmits(const PCFILTER_DESCRIPTOR* filter, const StreamSpec& s) {
   return admitted;
 }
 
-// Writes frames [from, to) of the signal into the cyclic buffer.
-void writeSignal(UCHAR* buffer, ULONG bufferFrames, ULONG bytesPerSample, ULONG channels,
-                 ULONGLONG from, ULONGLONG to) {
+// Writes frames [from, to) of the signal into the cyclic buffer, silence where the spec says.
+void writeSignal(UCHAR* buffer, ULONG bufferFrames, const StreamSpec& s, ULONGLONG from,
+                 ULONGLONG to) {
+  const ULONG bytesPerSample = s.bits / 8;
   for (ULONGLONG frame = from; frame < to; ++frame) {
-    UCHAR* out = buffer + (frame % bufferFrames) * bytesPerSample * channels;
-    for (ULONG c = 0; c < channels; ++c) {
-      const ULONG sample = signalSample(frame, c);
+    UCHAR* out = buffer + (frame % bufferFrames) * bytesPerSample * s.channels;
+    const bool silent = frame >= s.silenceAt && frame < s.silenceAt + s.silenceFrames;
+    for (ULONG c = 0; c < s.channels; ++c) {
+      const ULONG sample = silent ? 0 : signalSample(frame, c);
       for (ULONG b = 0; b < bytesPerSample; ++b) *out++ = static_cast<UCHAR>(sample >> (8 * b));
     }
   }
@@ -178,12 +180,12 @@ ULONGLONG nowMs() {
 // Plays one stream that is open and has its buffer: RUN for the scenario's time, keeping the
 // signal half a buffer ahead of the reported position, then back down to STOP.
 bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const StreamSpec& s,
-          PKEVENT notification, ULONG index) {
+          PKEVENT notification, ULONG index, ULONG run) {
   const ULONG bytesPerSample = s.bits / 8;
   const ULONG blockAlign = bytesPerSample * s.channels;
   const ULONG bufferFrames = bufferBytes / blockAlign;
   const ULONG lead = bufferFrames / 2;  // half ahead, half behind: stalls below ~500 ms are safe
-  writeSignal(buffer, bufferFrames, bytesPerSample, s.channels, 0, lead);
+  writeSignal(buffer, bufferFrames, s, 0, lead);
   ULONGLONG written = lead;
   ULONGLONG played = 0;
   ULONG lastOffset = 0;
@@ -209,7 +211,7 @@ bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const
     if (offset % blockAlign != 0 || offset >= bufferBytes) ++misaligned;
     played += ((offset + bufferBytes - lastOffset) % bufferBytes) / blockAlign;
     lastOffset = offset;
-    writeSignal(buffer, bufferFrames, bytesPerSample, s.channels, written, played + lead);
+    writeSignal(buffer, bufferFrames, s, written, played + lead);
     written = played + lead;
     if (notification != nullptr && KeReadStateEvent(notification) != 0) {
       ++notifications;
@@ -223,9 +225,9 @@ bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const
   sleepMs(100);
   const bool held = positionBytes(stream) == pausedOffset;
   recordLine(kPortClsRecord,
-             "played index=%lu frames=%llu run_ms=%llu position_held_in_pause=%d misaligned=%lu "
+             "played index=%lu run=%lu frames=%llu run_ms=%llu position_held_in_pause=%d misaligned=%lu "
              "notifications=%lu slowest_position_ms=%llu longest_poll_gap_ms=%llu",
-             index, played, elapsed, held, misaligned, notifications, slowestPositionMs,
+             index, run, played, elapsed, held, misaligned, notifications, slowestPositionMs,
              longestPollGapMs);
   setState(stream, KSSTATE_ACQUIRE, "acquire");
   setState(stream, KSSTATE_STOP, "stop");
@@ -276,7 +278,10 @@ bool runAudioEngine(IMiniportWaveRT* miniport, const StreamSpec& s, ULONG index)
   KeInitializeEvent(&event, NotificationEvent, FALSE);
   bool ok = bufferOk;
   if (ok && useEvents) ok = NT_SUCCESS(withEvents->RegisterNotificationEvent(&event));
-  if (ok) ok = play(stream, portStream.memory(), actual, s, useEvents ? &event : nullptr, index);
+  // After STOP the position is back at 0, so each run writes the signal from frame 0 again.
+  for (ULONG run = 0; ok && run < s.runs; ++run) {
+    ok = play(stream, portStream.memory(), actual, s, useEvents ? &event : nullptr, index, run);
+  }
   if (useEvents) withEvents->UnregisterNotificationEvent(&event);
   if (NT_SUCCESS(status)) {
     if (useEvents) {
@@ -302,7 +307,8 @@ void parseStreamLine(const char* line, const char* end, StreamSpec* spec) {
   } fields[] = {{"rate", &spec->rate},         {"bits", &spec->bits},
                 {"channels", &spec->channels}, {"mask", &spec->channelMask},
                 {"ms", &spec->milliseconds},   {"buffer_ms", &spec->bufferMs},
-                {"notifications", &spec->notifications}};
+                {"notifications", &spec->notifications}, {"runs", &spec->runs},
+                {"silence_at", &spec->silenceAt}, {"silence_frames", &spec->silenceFrames}};
   for (const char* token = line; token < end;) {
     while (token < end && *token == ' ') ++token;
     for (const Field& field : fields) {
@@ -334,9 +340,9 @@ Scenario readScenario() {
       parseStreamLine(line, end, &s);
       recordLine(kPortClsRecord,
                  "scenario index=%lu rate=%lu bits=%lu channels=%lu mask=0x%lx ms=%lu "
-                 "buffer_ms=%lu notifications=%lu",
+                 "buffer_ms=%lu notifications=%lu runs=%lu",
                  scenario.streamCount, s.rate, s.bits, s.channels, s.channelMask, s.milliseconds,
-                 s.bufferMs, s.notifications);
+                 s.bufferMs, s.notifications, s.runs);
       ++scenario.streamCount;
     }
     line = *end != 0 ? end + 1 : end;

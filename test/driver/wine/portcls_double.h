@@ -17,10 +17,13 @@ struct StreamSpec {
   ULONG milliseconds = 3000;   // time in RUN
   ULONG bufferMs = 1000;       // cyclic buffer; >= 500 ms survives Wine's ~150 ms stalls
   ULONG notifications = 2;     // 0: AllocateAudioBuffer, else AllocateBufferWithNotification
+  ULONG runs = 1;              // RUN ... STOP cycles on the same stream and buffer
+  ULONG silenceAt = 0;         // frames [silenceAt, silenceAt + silenceFrames) are all zero
+  ULONG silenceFrames = 0;
 };
 // What the Linux side asks for, read from C:\scream-wine\scenario.txt: one line per stream,
 // played one after the other on the same filter, each "key=value ..." (keys as in StreamSpec:
-// rate bits channels mask ms buffer_ms notifications).
+// rate bits channels mask ms buffer_ms notifications runs silence_at silence_frames).
 constexpr ULONG kMaxStreams = 16;
 struct Scenario {
   StreamSpec streams[kMaxStreams];

@@ -231,12 +231,16 @@ def options_set(netio):
 # Scenarios
 
 class Format:
-    """One stream of a scenario: RATE/BITS/CHANNELS/MASK/SECONDS, e.g. 48000/16/2/0x3/10."""
+    """One stream of a scenario: RATE/BITS/CHANNELS/MASK/SECONDS[/RUNS], e.g. 48000/16/2/0x3/10;
+    RUNS > 1 plays RUN ... STOP that many times on the same stream."""
 
     def __init__(self, text):
-        rate, bits, channels, mask, seconds = text.split("/")
+        rate, bits, channels, mask, seconds, *runs = text.split("/")
         self.rate, self.bits, self.channels = int(rate), int(bits), int(channels)
         self.mask, self.seconds = int(mask, 0), float(seconds)
+        self.runs = int(runs[0]) if runs else 1
+        self.silence_at = self.silence_frames = 0  # frames the double writes as zeros
+        self.suppress_after = 0  # the driver's SilenceThreshold, 0 = off
         self.frame_bytes = self.bits // 8 * self.channels
 
     def header(self):
@@ -245,7 +249,20 @@ class Format:
 
     def scenario_line(self):
         return (f"rate={self.rate} bits={self.bits} channels={self.channels} mask={self.mask} "
-                f"ms={int(self.seconds * 1000)} buffer_ms=1000 notifications=2")
+                f"ms={int(self.seconds * 1000)} buffer_ms=1000 notifications=2 runs={self.runs} "
+                f"silence_at={self.silence_at} silence_frames={self.silence_frames}")
+
+    def expected_pcm(self, frames):
+        """What should arrive for `frames` played frames, and where a stream-internal short
+        datagram may end (the flush when silence suppression starts), or None."""
+        pcm = bytearray(signal_bytes(0, frames, self.channels, self.bits // 8))
+        at = min(self.silence_at, frames) * self.frame_bytes
+        end = min(self.silence_at + self.silence_frames, frames) * self.frame_bytes
+        pcm[at:end] = bytes(end - at)
+        if not self.suppress_after:
+            return bytes(pcm), None
+        cut = min(self.silence_at + self.suppress_after, frames) * self.frame_bytes
+        return bytes(pcm[:cut] + pcm[end:]), cut if cut < end else None
 
     def __str__(self):
         return f"{self.rate} Hz/{self.bits} bit/{self.channels} ch"
@@ -262,7 +279,7 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     options = ["UnicastIPv4=s:127.0.0.1", f"UnicastPort=d:{receiver.port}"] + extra_options
     try:
         recorded = run_driver(args, options, [f.scenario_line() for f in formats],
-                              sum(f.seconds + 0.5 for f in formats))
+                              sum((f.seconds + 0.5) * f.runs for f in formats))
     finally:
         receiver.stop()
     check_common_records(recorded)
@@ -271,7 +288,8 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     check(len(opened) == len(formats) and all(f["status"] == "0x00000000" for f in opened),
           "NewStream failed")
     played = [int(fields(l)["frames"]) for l in find(portcls, "played index=")]
-    check(len(played) == len(formats), "not every stream played")
+    runs = [fmt for fmt in formats for _ in range(fmt.runs)]  # one entry per RUN ... STOP
+    check(len(played) == len(runs), "not every stream played")
     closed = fields(find(netio, "close ")[0])
     sent = int(closed["sent"])
     check(closed["refused"] == "0" and closed["failed"] == "0", f"sends refused/failed: {closed}")
@@ -281,7 +299,7 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     log(f"received {len(datagrams)} datagrams, double sent {sent}, streams played {played} frames")
     check(len(datagrams) == sent, f"received {len(datagrams)} datagrams, the double sent {sent}")
     position = 0
-    for index, (fmt, frames) in enumerate(zip(formats, played)):
+    for index, (fmt, frames) in enumerate(zip(runs, played)):
         count = check_stream(index, fmt, frames, datagrams[position:])
         if check_rate_too:
             check_rate(datagrams[position:position + count], fmt.rate, fmt.frame_bytes)
@@ -292,7 +310,7 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
 
 def check_stream(index, fmt, frames, datagrams):
     """Checks the datagrams of one stream at the start of `datagrams`; returns how many."""
-    expected = signal_bytes(0, frames, fmt.channels, fmt.bits // 8)
+    expected, flush_at = fmt.expected_pcm(frames)
     header = fmt.header()
     pcm = bytearray()
     count = 0
@@ -300,9 +318,11 @@ def check_stream(index, fmt, frames, datagrams):
             datagrams[count][1][:HEADER_BYTES] == header:
         pcm += datagrams[count][1][HEADER_BYTES:]
         count += 1
-    name = f"stream {index} ({fmt})"
-    for i, (_, data) in enumerate(datagrams[:count - 1]):
-        check(len(data) == HEADER_BYTES + PAYLOAD_BYTES, f"{name}: datagram {i} is {len(data)} bytes")
+        if len(pcm) != flush_at and count < len(datagrams) and len(pcm) < len(expected):
+            check(len(datagrams[count - 1][1]) == HEADER_BYTES + PAYLOAD_BYTES,
+                  f"run {index} ({fmt}): datagram {count - 1} is {len(datagrams[count - 1][1])} "
+                  f"bytes")
+    name = f"run {index} ({fmt})"
     if len(pcm) < len(expected) and expected.endswith(pcm):
         lost = len(expected) - len(pcm)
         raise Failure(f"{name}: the first {lost} bytes ({lost // PAYLOAD_BYTES} datagrams) never "
@@ -331,6 +351,16 @@ def check_options(netio, options):
     port = values.get("UnicastSrcPort", "d:0")[2:]
     check((bind["address"], bind["port"]) == (address, port),
           f"bound to {bind['address']}:{bind['port']}, expected {address}:{port}")
+
+
+def silence(args):
+    """SilenceThreshold: after that many all-zero frames the stream stops on the wire, at a frame
+    boundary (the pending payload flushed), and the first frame of sound resumes it."""
+    fmt = Format("48000/16/5/0x37/3")  # 5 channels: the cut falls inside a datagram
+    fmt.silence_at, fmt.silence_frames, fmt.suppress_after = 40000, 48000, 4801
+    recorded, _ = play_and_check(args, [fmt], [f"SilenceThreshold=d:{fmt.suppress_after}"])
+    log(f"silence: frames {fmt.silence_at}-{fmt.silence_at + fmt.silence_frames} written as "
+        f"zeros; {fmt.suppress_after} of them sent, the rest suppressed, then sound resumed")
 
 
 def registry(args):
@@ -419,7 +449,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("prefix", "wine64", "wineserver", "driver", "portcls", "netio", "runner"):
         parser.add_argument(f"--{name}", required=True)
-    parser.add_argument("command", choices=["prefix", "stream", "registry", "refused"])
+    parser.add_argument("command", choices=["prefix", "stream", "registry", "silence", "refused"])
     parser.add_argument("--format", action="append", default=[],
                         help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
     parser.add_argument("--option", action="append", default=[], help="NAME=d:DWORD or NAME=s:TEXT")
@@ -439,6 +469,8 @@ def main():
             stream(args)
         elif args.command == "registry":
             registry(args)
+        elif args.command == "silence":
+            silence(args)
         else:
             refused(args)
     except Failure as failure:
