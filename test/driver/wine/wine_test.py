@@ -287,9 +287,11 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     opened = [fields(l) for l in find(portcls, "newstream")]
     check(len(opened) == len(formats) and all(f["status"] == "0x00000000" for f in opened),
           "NewStream failed")
-    played = [int(fields(l)["frames"]) for l in find(portcls, "played index=")]
+    played_lines = [fields(l) for l in find(portcls, "played index=")]
+    played = [int(f["frames"]) for f in played_lines]
     runs = [fmt for fmt in formats for _ in range(fmt.runs)]  # one entry per RUN ... STOP
     check(len(played) == len(runs), "not every stream played")
+    check_notifications(played_lines)
     closed = fields(find(netio, "close ")[0])
     sent = int(closed["sent"])
     check(closed["refused"] == "0" and closed["failed"] == "0", f"sends refused/failed: {closed}")
@@ -306,6 +308,18 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
         position += count
     check(position == len(datagrams), f"{len(datagrams) - position} datagrams after the last stream")
     return recorded, receiver
+
+
+def check_notifications(played_lines):
+    """Each scenario stream asks for 2 notifications per 1 s buffer, so the driver must set the
+    event every 500 ms of RUN. The double polls it every 5 ms (the event stays set until it is
+    cleared), so only a stall longer than 500 ms could merge two."""
+    for f in played_lines:
+        expected = int(f["run_ms"]) // 500
+        got = int(f["notifications"])
+        check(max(1, expected - 2) <= got <= expected + 1,
+              f"run {f['index']}/{f['run']}: {got} notification events in {f['run_ms']} ms of "
+              f"RUN, expected about {expected}")
 
 
 def check_stream(index, fmt, frames, datagrams):
