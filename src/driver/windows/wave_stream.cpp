@@ -53,17 +53,19 @@ uint64_t WaveStream::counterNow() {
   return static_cast<uint64_t>(KeQueryPerformanceCounter(nullptr).QuadPart);
 }
 
+// Only a stream without a buffer may change format: the cyclic buffer was sized and aligned for
+// the current frame size (whole frames per notification), and re-used for another one the
+// position would point between frames. The audio engine then closes the stream and opens a new
+// one. (Accepted before; the Wine tests saw misaligned positions and scrambled audio.)
 STDMETHODIMP_(NTSTATUS) WaveStream::SetFormat(PKSDATAFORMAT dataFormat) {
   scream::protocol::Format format;
   if (!toProtocolFormat(dataFormat, &format)) return STATUS_INVALID_PARAMETER;
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  if (engine_.started()) {
-    engine_.changeFormat(counterNow(), format, buffer_, bufferBytes_, SendDatagram{});
-  }
-  format_ = format;
+  const bool hasBuffer = buffer_ != nullptr;
+  if (!hasBuffer) format_ = format;
   KeReleaseSpinLock(&lock_, irql);
-  return STATUS_SUCCESS;
+  return hasBuffer ? STATUS_INVALID_DEVICE_STATE : STATUS_SUCCESS;
 }
 
 STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
