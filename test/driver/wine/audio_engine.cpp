@@ -200,7 +200,18 @@ bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const
   }
   const ULONGLONG start = nowMs();
   ULONGLONG lastPoll = start;
+  bool formatChangeAsked = s.setFormatBits == 0;
   while (nowMs() - start < s.milliseconds) {
+    if (!formatChangeAsked && nowMs() - start >= s.milliseconds / 2) {
+      // The audio engine may ask a running stream to change format; the buffer was sized for
+      // the old one, so the driver must refuse (the stream then simply continues).
+      StreamSpec changed = s;
+      changed.bits = s.setFormatBits;
+      StreamFormat format = makeFormat(changed);
+      recordLine(kPortClsRecord, "setformat index=%lu bits=%lu status=0x%08lx", index,
+                 changed.bits, stream->SetFormat(&format.header));
+      formatChangeAsked = true;
+    }
     sleepMs(5);
     const ULONGLONG before = nowMs();
     const ULONG offset = positionBytes(stream);
@@ -308,7 +319,8 @@ void parseStreamLine(const char* line, const char* end, StreamSpec* spec) {
                 {"channels", &spec->channels}, {"mask", &spec->channelMask},
                 {"ms", &spec->milliseconds},   {"buffer_ms", &spec->bufferMs},
                 {"notifications", &spec->notifications}, {"runs", &spec->runs},
-                {"silence_at", &spec->silenceAt}, {"silence_frames", &spec->silenceFrames}};
+                {"silence_at", &spec->silenceAt}, {"silence_frames", &spec->silenceFrames},
+                {"setformat_bits", &spec->setFormatBits}};
   for (const char* token = line; token < end;) {
     while (token < end && *token == ' ') ++token;
     for (const Field& field : fields) {

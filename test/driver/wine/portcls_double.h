@@ -20,10 +20,12 @@ struct StreamSpec {
   ULONG runs = 1;              // RUN ... STOP cycles on the same stream and buffer
   ULONG silenceAt = 0;         // frames [silenceAt, silenceAt + silenceFrames) are all zero
   ULONG silenceFrames = 0;
+  ULONG setFormatBits = 0;     // non-zero: halfway through RUN, SetFormat to this depth
 };
 // What the Linux side asks for, read from C:\scream-wine\scenario.txt: one line per stream,
 // played one after the other on the same filter, each "key=value ..." (keys as in StreamSpec:
-// rate bits channels mask ms buffer_ms notifications runs silence_at silence_frames).
+// rate bits channels mask ms buffer_ms notifications runs silence_at silence_frames
+// setformat_bits).
 constexpr ULONG kMaxStreams = 16;
 struct Scenario {
   StreamSpec streams[kMaxStreams];

@@ -241,6 +241,7 @@ class Format:
         self.runs = int(runs[0]) if runs else 1
         self.silence_at = self.silence_frames = 0  # frames the double writes as zeros
         self.suppress_after = 0  # the driver's SilenceThreshold, 0 = off
+        self.set_format_bits = 0  # the double asks for this depth halfway through RUN
         self.frame_bytes = self.bits // 8 * self.channels
 
     def header(self):
@@ -250,7 +251,8 @@ class Format:
     def scenario_line(self):
         return (f"rate={self.rate} bits={self.bits} channels={self.channels} mask={self.mask} "
                 f"ms={int(self.seconds * 1000)} buffer_ms=1000 notifications=2 runs={self.runs} "
-                f"silence_at={self.silence_at} silence_frames={self.silence_frames}")
+                f"silence_at={self.silence_at} silence_frames={self.silence_frames} "
+                f"setformat_bits={self.set_format_bits}")
 
     def expected_pcm(self, frames):
         """What should arrive for `frames` played frames, and where a stream-internal short
@@ -377,6 +379,17 @@ def silence(args):
         f"zeros; {fmt.suppress_after} of them sent, the rest suppressed, then sound resumed")
 
 
+def set_format(args):
+    """SetFormat on a running stream (16 -> 24 bit): the buffer was sized for 16 bit, so the
+    driver must refuse, and the stream must go on exactly as before."""
+    fmt = Format("48000/16/2/0x3/2")
+    fmt.set_format_bits = 24
+    recorded, _ = play_and_check(args, [fmt], [])
+    status = fields(find(recorded[PORTCLS_RECORD], "setformat ")[0])["status"]
+    check(status != "0x00000000", "SetFormat on a running stream was accepted")
+    log(f"SetFormat to 24 bit while running refused with {status}; the stream went on unchanged")
+
+
 def registry(args):
     """Bind address and port take effect; a malformed, an out-of-range and a wrong-typed value
     each fall back to the default and are logged, and the stream still plays."""
@@ -463,7 +476,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("prefix", "wine64", "wineserver", "driver", "portcls", "netio", "runner"):
         parser.add_argument(f"--{name}", required=True)
-    parser.add_argument("command", choices=["prefix", "stream", "registry", "silence", "refused"])
+    parser.add_argument("command", choices=["prefix", "stream", "registry", "silence", "setformat",
+                                            "refused"])
     parser.add_argument("--format", action="append", default=[],
                         help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
     parser.add_argument("--option", action="append", default=[], help="NAME=d:DWORD or NAME=s:TEXT")
@@ -485,6 +499,8 @@ def main():
             registry(args)
         elif args.command == "silence":
             silence(args)
+        elif args.command == "setformat":
+            set_format(args)
         else:
             refused(args)
     except Failure as failure:
