@@ -184,7 +184,10 @@ bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const
   const ULONG bytesPerSample = s.bits / 8;
   const ULONG blockAlign = bytesPerSample * s.channels;
   const ULONG bufferFrames = bufferBytes / blockAlign;
-  const ULONG lead = bufferFrames / 2;  // half ahead, half behind: stalls below ~500 ms are safe
+  // Half ahead, half behind: this thread may stall for up to half the buffer before the driver
+  // reads stale audio, and the driver's DPC as long before it reads overwritten audio. Stalls of
+  // Wine under load were measured at 150 ms and, once, 503 ms: the tests use 2 s buffers.
+  const ULONG lead = bufferFrames / 2;
   writeSignal(buffer, bufferFrames, s, 0, lead);
   ULONGLONG written = lead;
   ULONGLONG played = 0;

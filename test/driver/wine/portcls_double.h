@@ -15,7 +15,7 @@ struct StreamSpec {
   ULONG channels = 2;
   ULONG channelMask = 3;
   ULONG milliseconds = 3000;   // time in RUN
-  ULONG bufferMs = 1000;       // cyclic buffer; >= 500 ms survives Wine's ~150 ms stalls
+  ULONG bufferMs = 2000;       // cyclic buffer: stalls of up to half of it are harmless
   ULONG notifications = 2;     // 0: AllocateAudioBuffer, else AllocateBufferWithNotification
   ULONG runs = 1;              // RUN ... STOP cycles on the same stream and buffer
   ULONG silenceAt = 0;         // frames [silenceAt, silenceAt + silenceFrames) are all zero

@@ -250,7 +250,7 @@ class Format:
 
     def scenario_line(self):
         return (f"rate={self.rate} bits={self.bits} channels={self.channels} mask={self.mask} "
-                f"ms={int(self.seconds * 1000)} buffer_ms=1000 notifications=2 runs={self.runs} "
+                f"ms={int(self.seconds * 1000)} buffer_ms=2000 notifications=4 runs={self.runs} "
                 f"silence_at={self.silence_at} silence_frames={self.silence_frames} "
                 f"setformat_bits={self.set_format_bits}")
 
@@ -313,7 +313,7 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
 
 
 def check_notifications(played_lines):
-    """Each scenario stream asks for 2 notifications per 1 s buffer, so the driver must set the
+    """Each scenario stream asks for 4 notifications per 2 s buffer, so the driver must set the
     event every 500 ms of RUN. The double polls it every 5 ms (the event stays set until it is
     cleared), so only a stall longer than 500 ms could merge two."""
     for f in played_lines:
