@@ -53,25 +53,32 @@ uint64_t WaveStream::counterNow() {
   return static_cast<uint64_t>(KeQueryPerformanceCounter(nullptr).QuadPart);
 }
 
+// Only a stream without a buffer may change format: the cyclic buffer was sized and aligned for
+// the current frame size (whole frames per notification), and re-used for another one the
+// position would point between frames. The audio engine then closes the stream and opens a new
+// one. (Accepted before; the Wine tests saw misaligned positions and scrambled audio.)
 STDMETHODIMP_(NTSTATUS) WaveStream::SetFormat(PKSDATAFORMAT dataFormat) {
   scream::protocol::Format format;
   if (!toProtocolFormat(dataFormat, &format)) return STATUS_INVALID_PARAMETER;
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  if (engine_.started()) {
-    engine_.changeFormat(counterNow(), format, buffer_, bufferBytes_, SendDatagram{});
-  }
-  format_ = format;
+  const bool hasBuffer = buffer_ != nullptr;
+  if (!hasBuffer) format_ = format;
   KeReleaseSpinLock(&lock_, irql);
-  return STATUS_SUCCESS;
+  return hasBuffer ? STATUS_INVALID_DEVICE_STATE : STATUS_SUCCESS;
 }
 
 STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
   if (state == state_) return STATUS_SUCCESS;
   KIRQL irql;
+  // The socket is created by a work item: start it when the stream leaves STOP, and give it a
+  // bounded moment before RUN starts the clock. (Requested on RUN alone, the datagrams of the
+  // first milliseconds were dropped while it was still opening; found by the Wine tests.)
+  if (state_ == KSSTATE_STOP) g_driver.sender.requestOpen();
   if (state == KSSTATE_RUN) {
     if (buffer_ == nullptr) return STATUS_INVALID_DEVICE_STATE;
     g_driver.sender.requestOpen();
+    g_driver.sender.awaitOpen(kSocketOpenWaitMs);  // SetState runs at PASSIVE_LEVEL
     KeAcquireSpinLock(&lock_, &irql);
     NTSTATUS status = STATUS_SUCCESS;
     if (engine_.started()) {

@@ -41,6 +41,7 @@ class WaveStream : public ComObject<WaveStream, IMiniportWaveRTStreamNotificatio
  private:
   static constexpr LONG kTimerPeriodMs = 2;  // within the 1-5 ms the design asks for
   static constexpr ULONG kMaxEvents = 4;
+  static constexpr ULONG kSocketOpenWaitMs = 200;  // never forever: the network may be down
 
   static void NTAPI timerDpc(PKDPC dpc, PVOID context, PVOID, PVOID);
   NTSTATUS allocateBuffer(ULONG notificationCount, ULONG requestedSize, PMDL* bufferMdl,

@@ -80,6 +80,12 @@ void WskSender::requestOpen() {
   IoQueueWorkItem(workItem_, openWorkItem, DelayedWorkQueue, this);
 }
 
+void WskSender::awaitOpen(ULONG milliseconds) {
+  LARGE_INTEGER timeout;
+  timeout.QuadPart = -10000LL * milliseconds;
+  KeWaitForSingleObject(&workItemIdle_, Executive, KernelMode, FALSE, &timeout);
+}
+
 void NTAPI WskSender::openWorkItem(PDEVICE_OBJECT, PVOID context) {
   auto* self = static_cast<WskSender*>(context);
   const NTSTATUS status = self->openSocket();

@@ -1,8 +1,9 @@
 // The UDP side of the driver: one WSK datagram socket and a preallocated pool of packets, so the
 // timer DPC can hand a datagram over at DISPATCH_LEVEL without allocating or waiting.
 //
-// Lifetime: registerClient() in DriverEntry, attachDevice() in StartDevice, requestOpen() on
-// every RUN (the first one queues a work item that creates the socket at PASSIVE_LEVEL),
+// Lifetime: registerClient() in DriverEntry, attachDevice() in StartDevice, requestOpen() when a
+// stream leaves STOP and on every RUN (the first one queues a work item that creates the socket at
+// PASSIVE_LEVEL), awaitOpen() before RUN starts the clock,
 // send() from the DPC, detachDevice() on IRP_MN_REMOVE_DEVICE (closes the socket),
 // unregisterClient() in DriverUnload.
 #pragma once
@@ -25,6 +26,10 @@ class WskSender {
 
   // Any IRQL <= DISPATCH_LEVEL: makes sure a socket is, or is being, opened.
   void requestOpen();
+
+  // PASSIVE_LEVEL: waits, at most `milliseconds`, for an open in progress to finish, so that a
+  // stream's first datagrams are not dropped while the socket is still being created.
+  void awaitOpen(ULONG milliseconds);
 
   // Any IRQL <= DISPATCH_LEVEL, never waits: copies the datagram into a free packet and sends
   // it. Without a socket or a free packet the datagram is counted as dropped.

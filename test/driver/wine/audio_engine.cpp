@@ -1,0 +1,366 @@
+// portcls.sys double, audio-engine half: what Windows' audio engine and PortCls's WaveRT port do
+// with a render stream. It checks the render pin's data ranges, opens a stream in a format they
+// admit, supplies the cyclic buffer (Wine's MmAllocatePagesForMdl returns NULL), writes a known
+// signal ahead of the position the stream reports, and steps ACQUIRE, PAUSE, RUN, PAUSE, ACQUIRE,
+// STOP before closing. The Linux test regenerates the signal and compares it with the datagrams.
+#include "portcls_double.h"
+
+namespace {
+
+// The test signal: sample (frame, channel) is the low bytes of this 32-bit value, little
+// endian. Keep in step with signal_sample() in wine_test.py.
+ULONG signalSample(ULONGLONG frame, ULONG channel) {
+  return static_cast<ULONG>(frame * 2654435761ULL) ^ (channel * 0x9E3779B9u) ^ 0x5A5A5A5Au;
+}
+
+// IPortWaveRTStream: the buffer memory the miniport asks PortCls for.
+class PortStream : public IPortWaveRTStream {
+ public:
+  STDMETHODIMP_(NTSTATUS) QueryInterface(REFIID iid, PVOID* object) override {
+    if (IsEqualGUIDAligned(iid, IID_IUnknown) || IsEqualGUIDAligned(iid, IID_IPortWaveRTStream)) {
+      *object = static_cast<IPortWaveRTStream*>(this);
+      AddRef();
+      return STATUS_SUCCESS;
+    }
+    *object = nullptr;
+    return STATUS_INVALID_PARAMETER;
+  }
+  STDMETHODIMP_(ULONG) AddRef() override { return InterlockedIncrement(&refs_); }
+  STDMETHODIMP_(ULONG) Release() override { return InterlockedDecrement(&refs_); }  // on stack
+
+  STDMETHODIMP_(PMDL) AllocatePagesForMdl(PHYSICAL_ADDRESS, SIZE_T bytes) override {
+    recordLine(kPortClsRecord, "allocate_pages bytes=%llu", static_cast<unsigned long long>(bytes));
+    if (memory_ != nullptr || bytes == 0) return nullptr;
+    memory_ = static_cast<UCHAR*>(ExAllocatePoolWithTag(NonPagedPool, bytes, kDoublePoolTag));
+    if (memory_ == nullptr) return nullptr;
+    RtlZeroMemory(memory_, bytes);
+    mdl_ = IoAllocateMdl(memory_, static_cast<ULONG>(bytes), FALSE, FALSE, nullptr);
+    bytes_ = bytes;
+    return mdl_;
+  }
+  STDMETHODIMP_(PMDL) AllocateContiguousPagesForMdl(PHYSICAL_ADDRESS, PHYSICAL_ADDRESS low,
+                                                   SIZE_T bytes) override {
+    return AllocatePagesForMdl(low, bytes);
+  }
+  STDMETHODIMP_(PVOID) MapAllocatedPages(PMDL mdl, MEMORY_CACHING_TYPE caching) override {
+    recordLine(kPortClsRecord, "map_pages mdl_matches=%d caching=%d", mdl == mdl_, caching);
+    if (mdl != mdl_ || mdl == nullptr) return nullptr;
+    mapped_ = true;
+    return memory_;
+  }
+  STDMETHODIMP_(VOID) UnmapAllocatedPages(PVOID address, PMDL mdl) override {
+    recordLine(kPortClsRecord, "unmap_pages matches=%d", address == memory_ && mdl == mdl_);
+    mapped_ = false;
+  }
+  STDMETHODIMP_(VOID) FreePagesFromMdl(PMDL mdl) override {
+    recordLine(kPortClsRecord, "free_pages matches=%d still_mapped=%d", mdl == mdl_, mapped_);
+    if (mdl != mdl_ || mdl == nullptr) return;
+    IoFreeMdl(mdl_);
+    ExFreePoolWithTag(memory_, kDoublePoolTag);
+    mdl_ = nullptr;
+    memory_ = nullptr;
+  }
+  STDMETHODIMP_(ULONG) GetPhysicalPagesCount(PMDL mdl) override {
+    return ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), MmGetMdlByteCount(mdl));
+  }
+  // Returns a struct: g++ and MSVC disagree on how, so the driver must never call it.
+  STDMETHODIMP_(PHYSICAL_ADDRESS) GetPhysicalPageAddress(PMDL, ULONG) override {
+    recordLine(kPortClsRecord, "failure: GetPhysicalPageAddress called (ABI differs from MSVC)");
+    PHYSICAL_ADDRESS none;
+    none.QuadPart = 0;
+    return none;
+  }
+
+  LONG refs() const { return refs_; }
+  PMDL mdl() const { return mdl_; }
+  UCHAR* memory() const { return memory_; }
+
+ private:
+  volatile LONG refs_ = 1;
+  UCHAR* memory_ = nullptr;
+  PMDL mdl_ = nullptr;
+  SIZE_T bytes_ = 0;
+  bool mapped_ = false;
+};
+
+#pragma pack(push, 1)
+struct StreamFormat {  // KSDATAFORMAT_WAVEFORMATEXTENSIBLE
+  KSDATAFORMAT header;
+  WAVEFORMATEXTENSIBLE wave;
+};
+#pragma pack(pop)
+
+const GUID kTypeAudio = {STATIC_KSDATAFORMAT_TYPE_AUDIO};
+const GUID kSubtypePcm = {STATIC_KSDATAFORMAT_SUBTYPE_PCM};
+const GUID kSpecifierWaveFormatEx = {STATIC_KSDATAFORMAT_SPECIFIER_WAVEFORMATEX};
+
+StreamFormat makeFormat(const StreamSpec& s) {
+  StreamFormat f = {};
+  const USHORT blockAlign = static_cast<USHORT>(s.channels * (s.bits / 8));
+  f.header.FormatSize = sizeof(StreamFormat);
+  f.header.SampleSize = blockAlign;
+  f.header.MajorFormat = kTypeAudio;
+  f.header.SubFormat = kSubtypePcm;
+  f.header.Specifier = kSpecifierWaveFormatEx;
+  f.wave.Format.wFormatTag = WAVE_FORMAT_EXTENSIBLE;
+  f.wave.Format.nChannels = static_cast<WORD>(s.channels);
+  f.wave.Format.nSamplesPerSec = s.rate;
+  f.wave.Format.nAvgBytesPerSec = s.rate * blockAlign;
+  f.wave.Format.nBlockAlign = blockAlign;
+  f.wave.Format.wBitsPerSample = static_cast<WORD>(s.bits);
+  f.wave.Format.cbSize = sizeof(WAVEFORMATEXTENSIBLE) - sizeof(WAVEFORMATEX);
+  f.wave.Samples.wValidBitsPerSample = static_cast<WORD>(s.bits);
+  f.wave.dwChannelMask = s.channelMask;
+  f.wave.SubFormat = kSubtypePcm;
+  return f;
+}
+
+// The audio engine only opens a format the render pin's data ranges admit.
+bool renderPinAdmits(const PCFILTER_DESCRIPTOR* filter, const StreamSpec& s) {
+  if (filter->PinCount == 0) return false;
+  const KSPIN_DESCRIPTOR& pin = filter->Pins[0].KsPinDescriptor;
+  recordLine(kPortClsRecord, "render_pin dataflow_in=%d sink=%d ranges=%lu",
+             pin.DataFlow == KSPIN_DATAFLOW_IN, pin.Communication == KSPIN_COMMUNICATION_SINK,
+             pin.DataRangesCount);
+  bool admitted = false;
+  for (ULONG i = 0; i < pin.DataRangesCount; ++i) {
+    const KSDATARANGE* range = pin.DataRanges[i];
+    const bool audio = range->FormatSize == sizeof(KSDATARANGE_AUDIO) &&
+                       IsEqualGUIDAligned(range->MajorFormat, kTypeAudio) &&
+                       IsEqualGUIDAligned(range->SubFormat, kSubtypePcm) &&
+                       IsEqualGUIDAligned(range->Specifier, kSpecifierWaveFormatEx);
+    if (!audio) {
+      recordLine(kPortClsRecord, "range index=%lu not_pcm_audio", i);
+      continue;
+    }
+    const auto* a = reinterpret_cast<const KSDATARANGE_AUDIO*>(range);
+    recordLine(kPortClsRecord, "range index=%lu rate=%lu-%lu bits=%lu-%lu channels=%lu", i,
+               a->MinimumSampleFrequency, a->MaximumSampleFrequency, a->MinimumBitsPerSample,
+               a->MaximumBitsPerSample, a->MaximumChannels);
+    admitted = admitted ||
+               (s.rate >= a->MinimumSampleFrequency && s.rate <= a->MaximumSampleFrequency &&
+                s.bits >= a->MinimumBitsPerSample && s.bits <= a->MaximumBitsPerSample &&
+                s.channels <= a->MaximumChannels);
+  }
+  return admitted;
+}
+
+// Writes frames [from, to) of the signal into the cyclic buffer, silence where the spec says.
+void writeSignal(UCHAR* buffer, ULONG bufferFrames, const StreamSpec& s, ULONGLONG from,
+                 ULONGLONG to) {
+  const ULONG bytesPerSample = s.bits / 8;
+  for (ULONGLONG frame = from; frame < to; ++frame) {
+    UCHAR* out = buffer + (frame % bufferFrames) * bytesPerSample * s.channels;
+    const bool silent = frame >= s.silenceAt && frame < s.silenceAt + s.silenceFrames;
+    for (ULONG c = 0; c < s.channels; ++c) {
+      const ULONG sample = silent ? 0 : signalSample(frame, c);
+      for (ULONG b = 0; b < bytesPerSample; ++b) *out++ = static_cast<UCHAR>(sample >> (8 * b));
+    }
+  }
+}
+
+NTSTATUS setState(IMiniportWaveRTStream* stream, KSSTATE state, const char* name) {
+  const NTSTATUS status = stream->SetState(state);
+  recordLine(kPortClsRecord, "state %s status=0x%08lx", name, status);
+  return status;
+}
+
+ULONG positionBytes(IMiniportWaveRTStream* stream) {
+  KSAUDIO_POSITION position = {};
+  stream->GetPosition(&position);
+  return static_cast<ULONG>(position.PlayOffset);
+}
+
+ULONGLONG nowMs() {
+  LARGE_INTEGER frequency;
+  const LARGE_INTEGER counter = KeQueryPerformanceCounter(&frequency);
+  return static_cast<ULONGLONG>(counter.QuadPart) * 1000 / frequency.QuadPart;
+}
+
+// Plays one stream that is open and has its buffer: RUN for the scenario's time, keeping the
+// signal half a buffer ahead of the reported position, then back down to STOP.
+bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const StreamSpec& s,
+          PKEVENT notification, ULONG index, ULONG run) {
+  const ULONG bytesPerSample = s.bits / 8;
+  const ULONG blockAlign = bytesPerSample * s.channels;
+  const ULONG bufferFrames = bufferBytes / blockAlign;
+  // Half ahead, half behind: this thread may stall for up to half the buffer before the driver
+  // reads stale audio, and the driver's DPC as long before it reads overwritten audio. Stalls of
+  // Wine under load were measured at 150 ms and, once, 503 ms: the tests use 2 s buffers.
+  const ULONG lead = bufferFrames / 2;
+  writeSignal(buffer, bufferFrames, s, 0, lead);
+  ULONGLONG written = lead;
+  ULONGLONG played = 0;
+  ULONG lastOffset = 0;
+  ULONG notifications = 0;
+  ULONG misaligned = 0;
+  ULONGLONG slowestPositionMs = 0;  // GetPosition waits for the DPC's spin lock
+  ULONGLONG longestPollGapMs = 0;   // stalls of this thread (Wine under load)
+  if (!NT_SUCCESS(setState(stream, KSSTATE_ACQUIRE, "acquire")) ||
+      !NT_SUCCESS(setState(stream, KSSTATE_PAUSE, "pause")) ||
+      !NT_SUCCESS(setState(stream, KSSTATE_RUN, "run"))) {
+    return false;
+  }
+  const ULONGLONG start = nowMs();
+  ULONGLONG lastPoll = start;
+  bool formatChangeAsked = s.setFormatBits == 0;
+  while (nowMs() - start < s.milliseconds) {
+    if (!formatChangeAsked && nowMs() - start >= s.milliseconds / 2) {
+      // The audio engine may ask a running stream to change format; the buffer was sized for
+      // the old one, so the driver must refuse (the stream then simply continues).
+      StreamSpec changed = s;
+      changed.bits = s.setFormatBits;
+      StreamFormat format = makeFormat(changed);
+      recordLine(kPortClsRecord, "setformat index=%lu bits=%lu status=0x%08lx", index,
+                 changed.bits, stream->SetFormat(&format.header));
+      formatChangeAsked = true;
+    }
+    sleepMs(5);
+    const ULONGLONG before = nowMs();
+    const ULONG offset = positionBytes(stream);
+    const ULONGLONG after = nowMs();
+    if (after - before > slowestPositionMs) slowestPositionMs = after - before;
+    if (after - lastPoll > longestPollGapMs) longestPollGapMs = after - lastPoll;
+    lastPoll = after;
+    if (offset % blockAlign != 0 || offset >= bufferBytes) ++misaligned;
+    played += ((offset + bufferBytes - lastOffset) % bufferBytes) / blockAlign;
+    lastOffset = offset;
+    writeSignal(buffer, bufferFrames, s, written, played + lead);
+    written = played + lead;
+    if (notification != nullptr && KeReadStateEvent(notification) != 0) {
+      ++notifications;
+      KeClearEvent(notification);
+    }
+  }
+  const ULONGLONG elapsed = nowMs() - start;
+  setState(stream, KSSTATE_PAUSE, "pause");
+  const ULONG pausedOffset = positionBytes(stream);
+  played += ((pausedOffset + bufferBytes - lastOffset) % bufferBytes) / blockAlign;
+  sleepMs(100);
+  const bool held = positionBytes(stream) == pausedOffset;
+  recordLine(kPortClsRecord,
+             "played index=%lu run=%lu frames=%llu run_ms=%llu position_held_in_pause=%d misaligned=%lu "
+             "notifications=%lu slowest_position_ms=%llu longest_poll_gap_ms=%llu",
+             index, run, played, elapsed, held, misaligned, notifications, slowestPositionMs,
+             longestPollGapMs);
+  setState(stream, KSSTATE_ACQUIRE, "acquire");
+  setState(stream, KSSTATE_STOP, "stop");
+  recordLine(kPortClsRecord, "stopped position=%lu", positionBytes(stream));
+  return misaligned == 0 && held;
+}
+
+}  // namespace
+
+bool runAudioEngine(IMiniportWaveRT* miniport, const StreamSpec& s, ULONG index) {
+  PPCFILTER_DESCRIPTOR filter = nullptr;
+  if (!NT_SUCCESS(miniport->GetDescription(&filter)) || filter == nullptr) return false;
+  if (!renderPinAdmits(filter, s)) {
+    recordLine(kPortClsRecord, "failure: format rate=%lu bits=%lu channels=%lu not advertised",
+               s.rate, s.bits, s.channels);
+    return false;
+  }
+  StreamFormat format = makeFormat(s);
+  PortStream portStream;
+  PMINIPORTWAVERTSTREAM stream = nullptr;
+  NTSTATUS status = miniport->NewStream(&stream, &portStream, 0, FALSE, &format.header);
+  recordLine(kPortClsRecord,
+             "newstream index=%lu rate=%lu bits=%lu channels=%lu mask=0x%lx status=0x%08lx", index,
+             s.rate, s.bits, s.channels, s.channelMask, status);
+  if (!NT_SUCCESS(status) || stream == nullptr) return false;
+
+  PVOID notifying = nullptr;
+  stream->QueryInterface(IID_IMiniportWaveRTStreamNotification, &notifying);
+  auto* withEvents = static_cast<IMiniportWaveRTStreamNotification*>(notifying);
+  const ULONG blockAlign = s.channels * (s.bits / 8);
+  const ULONG requested = (s.rate * s.bufferMs / 1000) * blockAlign;
+  PMDL mdl = nullptr;
+  ULONG actual = 0;
+  ULONG offset = 0;
+  MEMORY_CACHING_TYPE caching = MmNonCached;
+  const bool useEvents = withEvents != nullptr && s.notifications != 0;
+  status = useEvents ? withEvents->AllocateBufferWithNotification(s.notifications, requested, &mdl,
+                                                                  &actual, &offset, &caching)
+                     : stream->AllocateAudioBuffer(requested, &mdl, &actual, &offset, &caching);
+  const bool bufferOk = NT_SUCCESS(status) && mdl == portStream.mdl() && offset == 0 &&
+                        actual > 0 && actual <= requested && actual % blockAlign == 0 &&
+                        (!useEvents || actual % (blockAlign * s.notifications) == 0);
+  recordLine(kPortClsRecord,
+             "buffer notifications=%lu requested=%lu actual=%lu offset=%lu caching=%d "
+             "status=0x%08lx ok=%d",
+             useEvents ? s.notifications : 0, requested, actual, offset, caching, status, bufferOk);
+  KEVENT event;
+  KeInitializeEvent(&event, NotificationEvent, FALSE);
+  bool ok = bufferOk;
+  if (ok && useEvents) ok = NT_SUCCESS(withEvents->RegisterNotificationEvent(&event));
+  // After STOP the position is back at 0, so each run writes the signal from frame 0 again.
+  for (ULONG run = 0; ok && run < s.runs; ++run) {
+    ok = play(stream, portStream.memory(), actual, s, useEvents ? &event : nullptr, index, run);
+  }
+  if (useEvents) withEvents->UnregisterNotificationEvent(&event);
+  if (NT_SUCCESS(status)) {
+    if (useEvents) {
+      withEvents->FreeBufferWithNotification(mdl, actual);
+    } else {
+      stream->FreeAudioBuffer(mdl, actual);
+    }
+  }
+  if (withEvents != nullptr) withEvents->Release();
+  const ULONG streamRefs = stream->Release();
+  recordLine(kPortClsRecord, "closed stream_refs_left=%lu port_stream_refs_left=%ld "
+             "buffer_freed=%d", streamRefs, portStream.refs(), portStream.mdl() == nullptr);
+  return ok && streamRefs == 0 && portStream.refs() == 1 && portStream.mdl() == nullptr;
+}
+
+namespace {
+
+// Applies "key=value key=value ..." from one line of the scenario to `spec`.
+void parseStreamLine(const char* line, const char* end, StreamSpec* spec) {
+  struct Field {
+    const char* key;
+    ULONG* value;
+  } fields[] = {{"rate", &spec->rate},         {"bits", &spec->bits},
+                {"channels", &spec->channels}, {"mask", &spec->channelMask},
+                {"ms", &spec->milliseconds},   {"buffer_ms", &spec->bufferMs},
+                {"notifications", &spec->notifications}, {"runs", &spec->runs},
+                {"silence_at", &spec->silenceAt}, {"silence_frames", &spec->silenceFrames},
+                {"setformat_bits", &spec->setFormatBits}};
+  for (const char* token = line; token < end;) {
+    while (token < end && *token == ' ') ++token;
+    for (const Field& field : fields) {
+      size_t k = 0;
+      while (field.key[k] != 0 && token + k < end && token[k] == field.key[k]) ++k;
+      if (field.key[k] != 0 || token + k >= end || token[k] != '=') continue;
+      ULONG value = 0;
+      for (const char* p = token + k + 1; p < end && *p >= '0' && *p <= '9'; ++p) {
+        value = value * 10 + static_cast<ULONG>(*p - '0');
+      }
+      *field.value = value;
+    }
+    while (token < end && *token != ' ') ++token;
+  }
+}
+
+}  // namespace
+
+Scenario readScenario() {
+  Scenario scenario;
+  char text[2048];
+  const size_t length = hostReadFile("scenario.txt", text, sizeof(text) - 1);
+  text[length] = 0;
+  for (const char* line = text; *line != 0 && scenario.streamCount < kMaxStreams;) {
+    const char* end = line;
+    while (*end != 0 && *end != '\n') ++end;
+    if (end > line) {
+      StreamSpec& s = scenario.streams[scenario.streamCount];
+      parseStreamLine(line, end, &s);
+      recordLine(kPortClsRecord,
+                 "scenario index=%lu rate=%lu bits=%lu channels=%lu mask=0x%lx ms=%lu "
+                 "buffer_ms=%lu notifications=%lu runs=%lu",
+                 scenario.streamCount, s.rate, s.bits, s.channels, s.channelMask, s.milliseconds,
+                 s.bufferMs, s.notifications, s.runs);
+      ++scenario.streamCount;
+    }
+    line = *end != 0 ? end + 1 : end;
+  }
+  return scenario;
+}

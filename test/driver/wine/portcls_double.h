@@ -1,0 +1,43 @@
+// Pieces of the portcls.sys double shared by its PnP/port half (portcls_double.cpp) and its
+// audio-engine half (audio_engine.cpp).
+#pragma once
+
+#include "ddk_view.h"
+#include "double_log.h"
+
+extern const char kPortClsRecord[];  // "portcls.log"
+constexpr ULONG kDoublePoolTag = 0x6C635043;  // 'CPcl'
+
+// One stream the audio engine plays.
+struct StreamSpec {
+  ULONG rate = 48000;
+  ULONG bits = 16;
+  ULONG channels = 2;
+  ULONG channelMask = 3;
+  ULONG milliseconds = 3000;   // time in RUN
+  ULONG bufferMs = 2000;       // cyclic buffer: stalls of up to half of it are harmless
+  ULONG notifications = 2;     // 0: AllocateAudioBuffer, else AllocateBufferWithNotification
+  ULONG runs = 1;              // RUN ... STOP cycles on the same stream and buffer
+  ULONG silenceAt = 0;         // frames [silenceAt, silenceAt + silenceFrames) are all zero
+  ULONG silenceFrames = 0;
+  ULONG setFormatBits = 0;     // non-zero: halfway through RUN, SetFormat to this depth
+};
+// What the Linux side asks for, read from C:\scream-wine\scenario.txt: one line per stream,
+// played one after the other on the same filter, each "key=value ..." (keys as in StreamSpec:
+// rate bits channels mask ms buffer_ms notifications runs silence_at silence_frames
+// setformat_bits).
+constexpr ULONG kMaxStreams = 16;
+struct Scenario {
+  StreamSpec streams[kMaxStreams];
+  ULONG streamCount = 0;
+};
+Scenario readScenario();
+
+void sleepMs(ULONG milliseconds);
+
+// Plays the audio engine against the wave filter: checks the descriptor, opens one render stream
+// in the given format, writes the known signal, steps the states, closes. Returns false on the
+// first failure (recorded).
+bool runAudioEngine(IMiniportWaveRT* miniport, const StreamSpec& spec, ULONG index);
+
+inline void* operator new(size_t, void* where) noexcept { return where; }

@@ -1,0 +1,514 @@
+#!/usr/bin/env python3
+"""Runs the real scream.sys under Wine and checks what it sends.
+
+Each test re-executes itself inside `unshare -n` (a network namespace with only `lo` up), so no
+datagram can leave the machine even if the netio double's loopback-only rule failed. Inside, it
+copies the driver and the two test doubles into the Wine prefix, starts a UDP receiver on
+127.0.0.1, runs scream_wine_run.exe (registry options, service start, scenario, service stop)
+and then asserts on the datagrams and on the doubles' records.
+
+Subcommands: prefix (create the build tree's prefix once), stream (play one format), refused
+(default multicast destination: the double must refuse it; socket options recorded).
+Exit codes: 0 passed, 1 failed, 77 skipped (reason printed).
+"""
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+SKIP = 77
+HEADER_BYTES = 5
+PAYLOAD_BYTES = 1152
+RATE_TOLERANCE_PPM = 500
+OPTIONS_RECORD = "netio.log"
+PORTCLS_RECORD = "portcls.log"
+IP_TOS, IP_MULTICAST_IF, IP_MULTICAST_TTL = 3, 9, 10
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def log(message):
+    print(message, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wine
+
+def wine_env(prefix, debug=False):
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env.update({
+        "WINEPREFIX": prefix,
+        "WINEARCH": "win64",
+        # Our netio.sys must win over Wine's builtin one; no debugger on a crash; no Mono/Gecko.
+        "WINEDLLOVERRIDES": "netio.sys=n;winedbg.exe=d;mscoree=d;mshtml=d",
+        "WINEDEBUG": os.environ.get("SCREAM_WINEDEBUG", "-all,err+all,warn+debugstr") if debug else "-all",
+    })
+    return env
+
+
+def stop_wineserver(args, env):
+    """Ends any Wine session of this prefix; a server started outside the namespace must not host
+    our processes."""
+    subprocess.run([args.wineserver, "-k"], env=env, stderr=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, timeout=30)
+    subprocess.run([args.wineserver, "-w"], env=env, timeout=60)
+
+
+def drivers_dir(prefix):
+    return os.path.join(prefix, "drive_c", "windows", "system32", "drivers")
+
+
+def record_dir(prefix):
+    return os.path.join(prefix, "drive_c", "scream-wine")
+
+
+def make_prefix(args):
+    marker = os.path.join(args.prefix, ".scream-prefix-ready")
+    if os.path.exists(marker):
+        log(f"prefix {args.prefix} already made")
+        return
+    shutil.rmtree(args.prefix, ignore_errors=True)
+    env = wine_env(args.prefix)
+    started = time.monotonic()
+    subprocess.run([args.wine64, "wineboot", "-i"], env=env, check=True, timeout=300,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([args.wine64, "sc", "create", "Scream", "type=", "kernel", "start=", "demand",
+                    "binPath=", "C:\\windows\\system32\\drivers\\scream.sys"],
+                   env=env, check=True, timeout=120, stdout=subprocess.DEVNULL)
+    stop_wineserver(args, env)
+    open(marker, "w").close()
+    log(f"prefix made in {time.monotonic() - started:.1f} s")
+
+
+# ---------------------------------------------------------------------------------------------
+# The signal the portcls double writes (audio_engine.cpp, signalSample): keep the two in step.
+
+def signal_bytes(first_frame, frames, channels, bytes_per_sample):
+    out = bytearray(frames * channels * bytes_per_sample)
+    i = 0
+    for frame in range(first_frame, first_frame + frames):
+        base = (frame * 2654435761) & 0xFFFFFFFF
+        for channel in range(channels):
+            sample = base ^ ((channel * 0x9E3779B9) & 0xFFFFFFFF) ^ 0x5A5A5A5A
+            out[i:i + bytes_per_sample] = sample.to_bytes(4, "little")[:bytes_per_sample]
+            i += bytes_per_sample
+    return bytes(out)
+
+
+def rate_marker(rate):
+    if rate % 44100 == 0:
+        return 0x80 | (rate // 44100)
+    return rate // 48000
+
+
+# ---------------------------------------------------------------------------------------------
+# Receiving
+
+class Receiver:
+    """Collects every datagram on 127.0.0.1:port with its CLOCK_MONOTONIC arrival time."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.datagrams = []
+        self.sources = set()
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while self.running:
+            try:
+                data, source = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            self.datagrams.append((time.monotonic(), data))
+            self.sources.add(source)
+
+    def stop(self):
+        time.sleep(0.3)
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+def run_driver(args, options, scenario, seconds):
+    """Copies the binaries, runs one scenario (a list of stream lines); returns the records."""
+    env = wine_env(args.prefix, debug=True)
+    stop_wineserver(args, env)
+    for path in (args.driver, args.portcls, args.netio):
+        shutil.copy(path, drivers_dir(args.prefix))
+    records = record_dir(args.prefix)
+    shutil.rmtree(records, ignore_errors=True)
+    os.makedirs(records)
+    with open(os.path.join(records, "scenario.txt"), "w") as f:
+        f.write("".join(line + "\n" for line in scenario))
+    runner = os.path.join(records, "scream_wine_run.exe")
+    shutil.copy(args.runner, runner)
+    started = time.monotonic()
+    result = subprocess.run([args.wine64, runner, str(int(seconds) + 30)] + options, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            timeout=seconds + 90)
+    stop_wineserver(args, env)
+    with open(os.path.join(records, "wine-stderr.log"), "w") as f:
+        f.write(result.stderr)
+    log(f"wine run took {time.monotonic() - started:.1f} s (scenario {seconds:.1f} s), "
+        f"controller exit {result.returncode}")
+    debug_lines = [l for l in result.stderr.splitlines() if "scream:" in l or "err:" in l]
+    for line in debug_lines[:40]:
+        log(f"  wine: {line}")
+    recorded = {"driver log": [l.split("scream: ", 1)[1] for l in debug_lines if "scream: " in l]}
+    for name in (PORTCLS_RECORD, OPTIONS_RECORD):
+        path = os.path.join(records, name)
+        lines = open(path).read().splitlines() if os.path.exists(path) else []
+        log(f"--- {name}")
+        for line in lines:
+            log(f"  {line}")
+        recorded[name] = [line.rsplit(" @", 1)[0] for line in lines]  # without the time stamp
+    check(result.returncode == 0, f"scream_wine_run failed: {result.stdout.strip()}")
+    return recorded
+
+
+def fields(line):
+    return dict(part.split("=", 1) for part in line.split() if "=" in part)
+
+
+def find(lines, prefix):
+    found = [l for l in lines if l.startswith(prefix)]
+    check(found, f"no record line starting with '{prefix}'")
+    return found
+
+
+def check_common_records(recorded):
+    portcls = recorded[PORTCLS_RECORD]
+    netio = recorded[OPTIONS_RECORD]
+    check("scenario passed" in portcls, "the portcls double's scenario did not pass")
+    check("unload" in portcls, "DriverUnload did not chain to PortCls's unload routine")
+    check(any(l.startswith("subdevice name=Wave device_matches=1 is_port=1") for l in portcls),
+          "wave subdevice not registered")
+    check(any(l.startswith("subdevice name=Topology device_matches=1 is_port=1") for l in portcls),
+          "topology subdevice not registered")
+    check(any(l.startswith("connection from=Wave:1 to=Topology:0 device_matches=1")
+              for l in portcls), "physical connection Wave:1 -> Topology:0 missing")
+    wave = fields(find(portcls, "descriptor kind=wavert")[0])
+    check(wave["pin_size_ok"] == "1" and wave["pins"] == "2", f"wave descriptor: {wave}")
+    categories = {fields(l)["guid"] for l in portcls if l.startswith("category kind=wavert")}
+    check({"6994AD04-93EF-11D0", "65E8773E-8F56-11D0", "EB115FFC-10C8-4964"} <= categories,
+          f"wave filter categories must include AUDIO, RENDER, REALTIME: {sorted(categories)}")
+    removed = [fields(l) for l in find(portcls, "subdevice unregistered")]
+    check(len(removed) == 2 and all(f["refs_left"] == "0" and f["miniport_refs_left"] == "0"
+                                    for f in removed),
+          "a port or miniport is still referenced after device removal")
+    check(netio[:2] == ["register version=0x0100", "capture wait=0xffffffff registered=1"],
+          f"WSK registration: {netio[:2]}")
+    check("socket family=2 type=2 protocol=17 flags=4 context=null dispatch=null" in netio,
+          "no WSK datagram socket (AF_INET, SOCK_DGRAM, UDP, WSK_FLAG_DATAGRAM_SOCKET)")
+    check(netio[-2:] == ["release", "deregister"], f"WSK teardown: {netio[-2:]}")
+    check(not [l for l in netio + portcls if "unexpected" in l or "failure" in l],
+          "a double recorded an unexpected call or a failure")
+
+
+def options_set(netio):
+    return {int(f["name"]): int(f["value"]) for f in map(fields, netio) if "name" in f}
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+
+class Format:
+    """One stream of a scenario: RATE/BITS/CHANNELS/MASK/SECONDS[/RUNS], e.g. 48000/16/2/0x3/10;
+    RUNS > 1 plays RUN ... STOP that many times on the same stream."""
+
+    def __init__(self, text):
+        rate, bits, channels, mask, seconds, *runs = text.split("/")
+        self.rate, self.bits, self.channels = int(rate), int(bits), int(channels)
+        self.mask, self.seconds = int(mask, 0), float(seconds)
+        self.runs = int(runs[0]) if runs else 1
+        self.silence_at = self.silence_frames = 0  # frames the double writes as zeros
+        self.suppress_after = 0  # the driver's SilenceThreshold, 0 = off
+        self.set_format_bits = 0  # the double asks for this depth halfway through RUN
+        self.frame_bytes = self.bits // 8 * self.channels
+
+    def header(self):
+        return bytes([rate_marker(self.rate), self.bits, self.channels]) + \
+            self.mask.to_bytes(2, "little")
+
+    def scenario_line(self):
+        return (f"rate={self.rate} bits={self.bits} channels={self.channels} mask={self.mask} "
+                f"ms={int(self.seconds * 1000)} buffer_ms=2000 notifications=4 runs={self.runs} "
+                f"silence_at={self.silence_at} silence_frames={self.silence_frames} "
+                f"setformat_bits={self.set_format_bits}")
+
+    def expected_pcm(self, frames):
+        """What should arrive for `frames` played frames, and where a stream-internal short
+        datagram may end (the flush when silence suppression starts), or None."""
+        pcm = bytearray(signal_bytes(0, frames, self.channels, self.bits // 8))
+        at = min(self.silence_at, frames) * self.frame_bytes
+        end = min(self.silence_at + self.silence_frames, frames) * self.frame_bytes
+        pcm[at:end] = bytes(end - at)
+        if not self.suppress_after:
+            return bytes(pcm), None
+        cut = min(self.silence_at + self.suppress_after, frames) * self.frame_bytes
+        return bytes(pcm[:cut] + pcm[end:]), cut if cut < end else None
+
+    def __str__(self):
+        return f"{self.rate} Hz/{self.bits} bit/{self.channels} ch"
+
+
+def stream(args):
+    play_and_check(args, [Format(text) for text in args.format], args.option, args.check_rate)
+
+
+def play_and_check(args, formats, extra_options, check_rate_too=False):
+    """Plays `formats` one after the other to 127.0.0.1 and checks every datagram; returns the
+    records and the receiver."""
+    receiver = Receiver()
+    options = ["UnicastIPv4=s:127.0.0.1", f"UnicastPort=d:{receiver.port}"] + extra_options
+    try:
+        recorded = run_driver(args, options, [f.scenario_line() for f in formats],
+                              sum((f.seconds + 0.5) * f.runs for f in formats))
+    finally:
+        receiver.stop()
+    check_common_records(recorded)
+    portcls, netio = recorded[PORTCLS_RECORD], recorded[OPTIONS_RECORD]
+    opened = [fields(l) for l in find(portcls, "newstream")]
+    check(len(opened) == len(formats) and all(f["status"] == "0x00000000" for f in opened),
+          "NewStream failed")
+    played_lines = [fields(l) for l in find(portcls, "played index=")]
+    played = [int(f["frames"]) for f in played_lines]
+    runs = [fmt for fmt in formats for _ in range(fmt.runs)]  # one entry per RUN ... STOP
+    check(len(played) == len(runs), "not every stream played")
+    check_notifications(played_lines)
+    closed = fields(find(netio, "close ")[0])
+    sent = int(closed["sent"])
+    check(closed["refused"] == "0" and closed["failed"] == "0", f"sends refused/failed: {closed}")
+    check_options(netio, extra_options)
+
+    datagrams = receiver.datagrams
+    log(f"received {len(datagrams)} datagrams, double sent {sent}, streams played {played} frames")
+    check(len(datagrams) == sent, f"received {len(datagrams)} datagrams, the double sent {sent}")
+    position = 0
+    for index, (fmt, frames) in enumerate(zip(runs, played)):
+        count = check_stream(index, fmt, frames, datagrams[position:])
+        if check_rate_too:
+            check_rate(datagrams[position:position + count], fmt.rate, fmt.frame_bytes)
+        position += count
+    check(position == len(datagrams), f"{len(datagrams) - position} datagrams after the last stream")
+    return recorded, receiver
+
+
+def check_notifications(played_lines):
+    """Each scenario stream asks for 4 notifications per 2 s buffer, so the driver must set the
+    event every 500 ms of RUN. The double polls it every 5 ms (the event stays set until it is
+    cleared), so only a stall longer than 500 ms could merge two."""
+    for f in played_lines:
+        expected = int(f["run_ms"]) // 500
+        got = int(f["notifications"])
+        check(max(1, expected - 2) <= got <= expected + 1,
+              f"run {f['index']}/{f['run']}: {got} notification events in {f['run_ms']} ms of "
+              f"RUN, expected about {expected}")
+
+
+def check_stream(index, fmt, frames, datagrams):
+    """Checks the datagrams of one stream at the start of `datagrams`; returns how many."""
+    expected, flush_at = fmt.expected_pcm(frames)
+    header = fmt.header()
+    pcm = bytearray()
+    count = 0
+    while len(pcm) < len(expected) and count < len(datagrams) and \
+            datagrams[count][1][:HEADER_BYTES] == header:
+        pcm += datagrams[count][1][HEADER_BYTES:]
+        count += 1
+        if len(pcm) != flush_at and count < len(datagrams) and len(pcm) < len(expected):
+            check(len(datagrams[count - 1][1]) == HEADER_BYTES + PAYLOAD_BYTES,
+                  f"run {index} ({fmt}): datagram {count - 1} is {len(datagrams[count - 1][1])} "
+                  f"bytes")
+    name = f"run {index} ({fmt})"
+    if len(pcm) < len(expected) and expected.endswith(pcm):
+        lost = len(expected) - len(pcm)
+        raise Failure(f"{name}: the first {lost} bytes ({lost // PAYLOAD_BYTES} datagrams) never "
+                      f"left; the rest is exact")
+    check(len(pcm) == len(expected),
+          f"{name}: received {len(pcm)} PCM bytes with header {header.hex()}, played {frames} "
+          f"frames = {len(expected)} bytes")
+    if pcm != expected:
+        first = next(i for i in range(len(pcm)) if pcm[i] != expected[i])
+        raise Failure(f"{name}: PCM differs from the written signal at byte {first} "
+                      f"(frame {first // fmt.frame_bytes})")
+    log(f"{name}: PCM identical to the written signal, {frames} frames in {count} datagrams")
+    return count
+
+
+def check_options(netio, options):
+    """The socket options and the bind address the registry asked for, and nothing else."""
+    values = dict(o.split("=", 1) for o in options)
+    want = {}
+    if values.get("DSCP", "").startswith("d:") and 0 < int(values["DSCP"][2:]) < 64:
+        want[IP_TOS] = int(values["DSCP"][2:]) << 2
+    got = options_set(netio)
+    check(got == want, f"socket options {got}, expected {want} (no multicast option on unicast)")
+    bind = fields(find(netio, "bind ")[0])
+    address = values.get("UnicastSrcIPv4", "s:0.0.0.0")[2:]
+    port = values.get("UnicastSrcPort", "d:0")[2:]
+    check((bind["address"], bind["port"]) == (address, port),
+          f"bound to {bind['address']}:{bind['port']}, expected {address}:{port}")
+
+
+def silence(args):
+    """SilenceThreshold: after that many all-zero frames the stream stops on the wire, at a frame
+    boundary (the pending payload flushed), and the first frame of sound resumes it."""
+    fmt = Format("48000/16/5/0x37/3")  # 5 channels: the cut falls inside a datagram
+    fmt.silence_at, fmt.silence_frames, fmt.suppress_after = 40000, 48000, 4801
+    recorded, _ = play_and_check(args, [fmt], [f"SilenceThreshold=d:{fmt.suppress_after}"])
+    log(f"silence: frames {fmt.silence_at}-{fmt.silence_at + fmt.silence_frames} written as "
+        f"zeros; {fmt.suppress_after} of them sent, the rest suppressed, then sound resumed")
+
+
+def set_format(args):
+    """SetFormat on a running stream (16 -> 24 bit): the buffer was sized for 16 bit, so the
+    driver must refuse, and the stream must go on exactly as before."""
+    fmt = Format("48000/16/2/0x3/2")
+    fmt.set_format_bits = 24
+    recorded, _ = play_and_check(args, [fmt], [])
+    status = fields(find(recorded[PORTCLS_RECORD], "setformat ")[0])["status"]
+    check(status != "0x00000000", "SetFormat on a running stream was accepted")
+    log(f"SetFormat to 24 bit while running refused with {status}; the stream went on unchanged")
+
+
+def registry(args):
+    """Bind address and port take effect; a malformed, an out-of-range and a wrong-typed value
+    each fall back to the default and are logged, and the stream still plays."""
+    source_port = free_udp_port()
+    options = [f"UnicastSrcIPv4=s:127.0.0.1", f"UnicastSrcPort=d:{source_port}",
+               "TTL=d:999", "DSCP=s:46", "MulticastInterfaceIPv4=s:300.1.2.3"]
+    recorded, receiver = play_and_check(args, [Format("48000/16/2/0x3/1")], options)
+    check(receiver.sources == {("127.0.0.1", source_port)},
+          f"datagrams came from {receiver.sources}, expected 127.0.0.1:{source_port}")
+    rejected = [l for l in recorded["driver log"] if "ignored, default used" in l]
+    for line in rejected:
+        log(f"driver: {line}")
+    for name in ("TTL", "DSCP", "MulticastInterfaceIPv4"):
+        check(any(l.startswith(f"registry value {name} ") for l in rejected),
+              f"no log line saying {name} was ignored")
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def check_rate(datagrams, rate, frame_bytes):
+    """Frame rate from arrival times. A datagram leaves once its last frame has played, later by
+    up to a timer tick, or by a Wine stall (~150 ms): the least-late datagram of the first and
+    of the last 2 s mark the clock, whatever happened in between."""
+    frames_through = []
+    total = 0
+    for _, data in datagrams:
+        total += (len(data) - HEADER_BYTES) // frame_bytes
+        frames_through.append(total)
+    t0 = datagrams[0][0]
+    lateness = [(t - t0) - frames / rate for (t, _), frames in zip(datagrams, frames_through)]
+    span = frames_through[-1] / rate
+    check(span >= 6, f"only {span:.1f} s of audio: too short to measure the rate")
+    window = 2.0
+    head = [i for i, f in enumerate(frames_through) if f / rate <= window]
+    tail = [i for i, f in enumerate(frames_through) if f / rate >= span - window]
+    i0 = min(head, key=lambda i: lateness[i])
+    i1 = min(tail, key=lambda i: lateness[i])
+    audio = (frames_through[i1] - frames_through[i0]) / rate
+    wall = (datagrams[i1][0] - datagrams[i0][0])
+    ppm = (audio / wall - 1) * 1e6
+    log(f"frame rate: {frames_through[i1] - frames_through[i0]} frames in {wall:.4f} s = "
+        f"{rate * audio / wall:.2f} Hz ({ppm:+.0f} ppm of {rate}); worst lateness "
+        f"{(max(lateness) - min(lateness)) * 1000:.1f} ms over {span:.1f} s")
+    check(abs(ppm) <= RATE_TOLERANCE_PPM, f"frame rate off by {ppm:+.0f} ppm (limit {RATE_TOLERANCE_PPM})")
+
+
+def refused(args):
+    """No destination configured: the driver aims at 239.255.77.77:4010, which the double must
+    refuse. Multicast options are set, so TTL, interface and DSCP are all recorded."""
+    options = ["TTL=d:4", "MulticastInterfaceIPv4=s:127.0.0.1", "DSCP=d:46"]
+    recorded = run_driver(args, options, [Format("48000/16/2/0x3/1").scenario_line()], 1)
+    check_common_records(recorded)
+    netio = recorded[OPTIONS_RECORD]
+    check("refused destination=239.255.77.77 port=4010 (outside 127.0.0.0/8)" in netio,
+          "the default multicast destination was not refused")
+    closed = fields(find(netio, "close ")[0])
+    check(closed["sent"] == "0" and int(closed["refused"]) > 0, f"sends: {closed}")
+    got = options_set(netio)
+    want = {IP_MULTICAST_TTL: 4, IP_MULTICAST_IF: 0x0100007F, IP_TOS: 46 << 2}
+    check(got == want, f"socket options recorded {got}, expected {want}")
+    log(f"refused {closed['refused']} datagrams to 239.255.77.77:4010; options {got}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def enter_namespace():
+    """Re-runs this script in a new network namespace (only lo, brought up here)."""
+    if os.geteuid() != 0:
+        log("skipped: needs root for unshare -n (a private network namespace for Wine)")
+        sys.exit(SKIP)
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        log(f"skipped: unshare -n does not work here: {probe.stderr.strip()}")
+        sys.exit(SKIP)
+    env = dict(os.environ, SCREAM_WINE_IN_NAMESPACE="1")
+    sys.exit(subprocess.run(["unshare", "-n", sys.executable] + sys.argv, env=env).returncode)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for name in ("prefix", "wine64", "wineserver", "driver", "portcls", "netio", "runner"):
+        parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("command", choices=["prefix", "stream", "registry", "silence", "setformat",
+                                            "refused"])
+    parser.add_argument("--format", action="append", default=[],
+                        help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
+    parser.add_argument("--option", action="append", default=[], help="NAME=d:DWORD or NAME=s:TEXT")
+    parser.add_argument("--check-rate", action="store_true")
+    args = parser.parse_args()
+    if os.environ.get("SCREAM_WINE_IN_NAMESPACE") != "1":
+        enter_namespace()
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    if links.count("\n") != 1 or ": lo:" not in links:
+        log(f"FAILED: the namespace has more than lo: {links}")
+        return 1
+    try:
+        if args.command == "prefix":
+            make_prefix(args)
+        elif args.command == "stream":
+            stream(args)
+        elif args.command == "registry":
+            registry(args)
+        elif args.command == "silence":
+            silence(args)
+        elif args.command == "setformat":
+            set_format(args)
+        else:
+            refused(args)
+    except Failure as failure:
+        log(f"FAILED: {failure}")
+        return 1
+    log("passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
