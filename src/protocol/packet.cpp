@@ -12,7 +12,6 @@ const char* describe(PacketError error) {
     case PacketError::kTooManyChannels: return "more than 8 channels";
     case PacketError::kEmptyPayload: return "no PCM after the header";
     case PacketError::kUnsupportedRate: return "rate not 44.1, 48, 88.2, 96, 176.4 or 192 kHz";
-    case PacketError::kMaskBeyondChannels: return "channel mask has more speakers than channels";
     case PacketError::kPartialFrame: return "PCM shorter than one frame";
   }
   return "unknown packet error";
@@ -39,12 +38,6 @@ PacketError fromFormatError(FormatError error) {
   return PacketError::kBadRateMarker;
 }
 
-unsigned setBits(uint16_t mask) {
-  unsigned count = 0;
-  for (; mask != 0; mask = static_cast<uint16_t>(mask & (mask - 1u))) ++count;
-  return count;
-}
-
 }  // namespace
 
 PacketError parsePacket(const uint8_t* datagram, size_t size, Packet* packet) {
@@ -54,9 +47,8 @@ PacketError parsePacket(const uint8_t* datagram, size_t size, Packet* packet) {
   if (error != PacketError::kOk) return error;
   if (size == kHeaderBytes) return PacketError::kEmptyPayload;
   if (!isScreamRateMarker(datagram[0])) return PacketError::kUnsupportedRate;
-  // Channel i takes the i-th set bit (channel_map.h): a bit beyond the last channel names a
-  // speaker no channel feeds, which no Windows format does.
-  if (setBits(format.channelMask) > format.channels) return PacketError::kMaskBeyondChannels;
+  // Every bit of the 16-bit mask names a speaker (channel_map.h), and set bits beyond the
+  // channel count are ignored, as Windows documents for WAVEFORMATEXTENSIBLE: any mask is valid.
   const size_t pcmBytes = size - kHeaderBytes;
   if (pcmBytes < format.bytesPerFrame()) return PacketError::kPartialFrame;
   packet->format = format;

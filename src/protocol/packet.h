@@ -20,10 +20,9 @@ enum class PacketError : uint8_t {
   kTooManyChannels,     // channels > 8
   kEmptyPayload,        // a header and no PCM
   kUnsupportedRate,     // a multiplier other than 1, 2 or 4 (e.g. 0xFF: 5,600,700 Hz)
-  kMaskBeyondChannels,  // more speaker bits set in the mask than the datagram has channels
   kPartialFrame,        // PCM, but less than one whole frame
 };
-inline constexpr size_t kPacketErrorCount = 10;
+inline constexpr size_t kPacketErrorCount = 9;
 
 const char* describe(PacketError error);
 

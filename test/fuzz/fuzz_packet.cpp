@@ -52,8 +52,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // What a Scream sender can mean, and nothing else (issue 22).
       check(isScreamRateMarker(data[0]));
       check(packet.pcmBytes >= packet.format.bytesPerFrame());
-      check(static_cast<unsigned>(__builtin_popcount(packet.format.channelMask)) <=
-            packet.format.channels);
       if (!haveFormat || packet.format != current) {
         current = packet.format;
         haveFormat = true;

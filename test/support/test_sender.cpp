@@ -187,7 +187,6 @@ size_t malformedDatagram(protocol::PacketError reason, uint32_t& rng, uint8_t* b
       break;
     case PacketError::kEmptyPayload: header(0x01, 16, 2, 0x3); return protocol::kHeaderBytes;
     case PacketError::kUnsupportedRate: header(0xFF, 32, 8, 0xFFFF); break;  // issue 22's datagram
-    case PacketError::kMaskBeyondChannels: header(0x82, 24, 2, 0x63F); break;
     case PacketError::kPartialFrame: header(0x04, 32, 8, 0x63F); return protocol::kHeaderBytes + 31;
   }
   return protocol::kDatagramBytes;

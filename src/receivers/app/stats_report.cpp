@@ -19,7 +19,6 @@ const char* reasonKey(protocol::PacketError error) {
     case PacketError::kTooManyChannels: return "too-many-channels";
     case PacketError::kEmptyPayload: return "empty";
     case PacketError::kUnsupportedRate: return "rate";
-    case PacketError::kMaskBeyondChannels: return "mask";
     case PacketError::kPartialFrame: return "partial-frame";
   }
   return "unknown";

@@ -90,7 +90,7 @@ void floodWhileStreaming(bool floodFirst, const char* name) {
   ASSERT_FALSE(stats.empty()) << r.log();
   uint64_t total = 0;
   const char* keys[] = {"too-short", "rate-zero", "bits", "no-channels", "too-many-channels",
-                        "empty", "rate", "mask", "partial-frame"};
+                        "empty", "rate", "partial-frame"};
   for (int kind = 0; kind < kKinds; ++kind) {
     EXPECT_EQ(sent[static_cast<size_t>(kind) + 1], uint64_t{kPerKind}) << keys[kind];
     EXPECT_EQ(countIn(stats, keys[kind]), uint64_t{kPerKind}) << keys[kind] << "\n" << stats;
