@@ -24,6 +24,9 @@ constexpr double kStepTolerance = 0.35;
 // A step longer than this is the sender pausing or jumping, not datagrams lost on the way: the
 // line is anchored afresh instead of filling it with concealment.
 constexpr double kMaxLossSeconds = 0.04;
+// Beyond the widest band lately by this much, with the band narrower than a datagram by this
+// much, a residual is a loss at once.
+constexpr double kEarlyMarginSeconds = 0.0008;
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 }  // namespace
@@ -34,6 +37,7 @@ void ArrivalAnalyzer::reset(const protocol::Format& format) {
   bytesPerSecond_ = static_cast<double>(format.sampleRate) * format.bytesPerFrame();
   datagramSeconds_ = bytesPerSecond_ > 0 ? protocol::kPayloadBytes / bytesPerSecond_ : 0;
   detecting_ = datagramSeconds_ >= kMinDatagramSeconds;
+  wholeFrames_ = format.bytesPerFrame() > 0 && protocol::kPayloadBytes % format.bytesPerFrame() == 0;
   ratio_ = 1.0;
   lostDatagrams_ = 0;
   duplicates_ = 0;
@@ -44,6 +48,9 @@ void ArrivalAnalyzer::resync() noexcept {
   anchored_ = false;
   state_ = State::kSteady;
   previousBytes_ = 0;
+  history_ = 0;
+  repeating_ = false;
+  provisional_ = repeatNow_ = realNow_ = false;
   bucketMin_.fill(kInfinity);
 }
 
@@ -89,6 +96,15 @@ void ArrivalAnalyzer::noteSteady(double residual, double floor, double t) noexce
 
 ArrivalAnalyzer::Verdict ArrivalAnalyzer::onDatagram(int64_t arrivalNs, const uint8_t* pcm,
                                                      size_t bytes) noexcept {
+  Verdict v = judge(arrivalNs, pcm, bytes);
+  v.previousWasRepeat = repeatNow_;
+  v.previousWasReal = realNow_;
+  repeatNow_ = realNow_ = false;
+  return v;
+}
+
+ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t* pcm,
+                                                size_t bytes) noexcept {
   if (bytes == 0 || bytesPerSecond_ <= 0) return {};
   const bool identical = bytes == previousBytes_ && bytes <= previous_.size() &&
                          std::memcmp(pcm, previous_.data(), bytes) == 0;
@@ -96,6 +112,32 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::onDatagram(int64_t arrivalNs, const ui
     std::memcpy(previous_.data(), pcm, bytes);
     previousBytes_ = bytes;
   }
+  // The two datagrams before differed, so the signal does not repeat itself at a datagram's
+  // length: the same bytes again are almost surely the same datagram again (real audio that is
+  // not periodic never repeats 1152 bytes exactly), whenever they arrive. But a signal can turn
+  // periodic (digital silence after sound): the next datagram tells. Meanwhile this one plays
+  // provisionally, off the line; if the next differs, it is taken out again before it plays.
+  // (Not where frames straddle datagrams: a repeat played would shift every later frame.)
+  const bool aperiodic = history_ >= 2 && !repeating_ && wholeFrames_;
+  if (identical && aperiodic && !provisional_) {
+    provisional_ = true;
+    Verdict v;
+    v.provisional = true;
+    return v;
+  }
+  if (provisional_) {
+    provisional_ = false;
+    if (identical) {
+      // Periodic after all: the provisional datagram was a real one, on the line it goes.
+      realNow_ = true;
+      dueSeconds_ += static_cast<double>(bytes) / (bytesPerSecond_ * ratio_);
+    } else {
+      ++duplicates_;
+      repeatNow_ = true;
+    }
+  }
+  repeating_ = identical;
+  history_ = std::min(history_ + 1, 2);
 
   if (!anchored_) {
     anchored_ = true;
@@ -131,8 +173,12 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::onDatagram(int64_t arrivalNs, const ui
     noteSteady(residual, f, t);
     return {};
   }
-  if (state_ == State::kLossSuspected) return judgeLoss(residual, f, t);
   if (state_ == State::kDuplicateSuspected) return judgeDuplicate(residual, f, t);
+  if (state_ == State::kLossDeclaredEarly) return watchEarlyLoss(residual, f, t);
+  // (A loss being judged is often only a datagram late in its burst: what is clearly a loss
+  // now replaces it.)
+  if (const Verdict v = declareAtOnce(residual, f, t); v.shiftBytes != 0) return v;
+  if (state_ == State::kLossSuspected) return judgeLoss(residual, f, t);
   if (residual > f + 0.5 * p) {
     state_ = State::kLossSuspected;
     suspectSince_ = t;
@@ -183,6 +229,54 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
   lastVisit_ = t;  // the time spent confirming is not a jitter gap
   addToFloor(residual - static_cast<double>(k) * p, t);
   return {false, k * static_cast<int64_t>(protocol::kPayloadBytes), suspectDatagrams_};
+}
+
+// A steady stream whose band of residuals is narrower than a datagram (a sender that paces each
+// datagram, a quiet network): a residual beyond the band by whole datagrams is those datagrams
+// lost right before this one, declared at once so the engine conceals them in place, before
+// playback gets there. If the stream then comes back below the floor, it was a late datagram
+// after all: the declaration is taken back (see watchEarlyLoss).
+ArrivalAnalyzer::Verdict ArrivalAnalyzer::declareAtOnce(double residual, double f, double t) noexcept {
+  const double p = datagramSeconds_;
+  const double band = std::max(widestBand_, previousWidestBand_);
+  if (band + kEarlyMarginSeconds >= p || residual - f <= band + kEarlyMarginSeconds) return {};
+  const long k = std::lround(std::floor((residual - f + kEarlyMarginSeconds) / p));
+  if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return {};
+  dueSeconds_ += static_cast<double>(k) * p;
+  lostDatagrams_ += static_cast<uint64_t>(k);
+  state_ = State::kLossDeclaredEarly;
+  suspectSince_ = t;
+  suspectFloor_ = f;
+  earlyK_ = k;
+  suspectDatagrams_ = 1;
+  noteSteady(residual - static_cast<double>(k) * p, f, t);
+  Verdict v;
+  v.shiftBytes = k * static_cast<int64_t>(protocol::kPayloadBytes);
+  v.gapBeforeThis = true;
+  return v;
+}
+
+ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchEarlyLoss(double residual, double f, double t) noexcept {
+  const double p = datagramSeconds_;
+  ++suspectDatagrams_;
+  if (residual < suspectFloor_ - 0.5 * p) {
+    // Earlier than the line allows: the datagram was late, not the ones before it lost.
+    state_ = State::kSteady;
+    const double back = static_cast<double>(earlyK_) * p;
+    dueSeconds_ -= back;
+    lostDatagrams_ -= static_cast<uint64_t>(earlyK_);
+    for (double& m : bucketMin_) m += back;
+    noteSteady(residual + back, f + back, t);
+    Verdict v;
+    v.shiftBytes = -earlyK_ * static_cast<int64_t>(protocol::kPayloadBytes);
+    v.datagramsSinceStep = suspectDatagrams_;
+    return v;
+  }
+  // Another loss meanwhile: the first stands (the stream has not come back early).
+  if (const Verdict v = declareAtOnce(residual, f, t); v.shiftBytes != 0) return v;
+  if (t - suspectSince_ >= confirmSeconds()) state_ = State::kSteady;
+  noteSteady(residual, f, t);
+  return {};
 }
 
 // The floor keeps learning meanwhile (a stream that repeats itself, digital silence or a tone of

@@ -11,12 +11,18 @@
 //     the step is within kStepTolerance of k datagrams, k datagrams are declared lost and the
 //     line moves on by k P: the timeline (and the latency the engine measures on it) stays
 //     where it was, and the engine inserts k datagrams of concealment.
-//   - Duplicate: byte-identical to the datagram before it AND at least P/2 earlier than the
-//     floor allows: dropped at once. An identical datagram that is not provably early (a
+//   - Duplicate: byte-identical to the datagram before it, while the two before that differed
+//     (the signal does not repeat at a datagram's length): provisional, whenever it came; if the
+//     next datagram differs it was a repeat, and the engine skips it before it plays.
+//     Byte-identical in a repeating signal AND at least P/2 earlier than the floor allows:
+//     dropped at once too. An identical datagram that is not provably early (a
 //     legitimate neighbour of a periodic signal or of digital silence looks the same for a
 //     moment) is a candidate: if residuals below floor - P/2 follow within `confirm`, it was a
 //     duplicate after all; the line moves back by P and the engine cuts one datagram's worth.
 //     Byte equality alone proves nothing (a 1 kHz tone at 48 kHz repeats every datagram).
+//   - Loss seen at once: where the band is narrower than a datagram (a sender pacing each
+//     datagram on a quiet network), a residual beyond it by k datagrams is k lost right before
+//     it: declared at once, concealed in place; taken back if the stream comes back early.
 // While a loss is being judged, its residuals are kept out of the floor. The analysis starts
 // after kWarmUpSeconds of learning; datagrams shorter than 1.5 ms (high rates, many channels)
 // drown in jitter, so detection is off for them.
@@ -41,6 +47,16 @@ class ArrivalAnalyzer {
     // Datagrams measured on the old line since the step began: the engine corrects what it
     // measured on them.
     int datagramsSinceStep = 0;
+    // The same bytes as the datagram before, in a signal that does not repeat itself: play it,
+    // but off the line; the next verdict says whether it was a repeat.
+    bool provisional = false;
+    // The provisional datagram before this one was a repeat: take it out before it plays.
+    bool previousWasRepeat = false;
+    // The provisional datagram before this one was real (the signal repeats itself).
+    bool previousWasReal = false;
+    // The datagrams declared lost (shiftBytes > 0) were lost right before this one: conceal
+    // them there, before this datagram plays.
+    bool gapBeforeThis = false;
   };
 
   ArrivalAnalyzer();
@@ -62,13 +78,16 @@ class ArrivalAnalyzer {
   double confirmSeconds() const;
 
  private:
-  enum class State : uint8_t { kSteady, kLossSuspected, kDuplicateSuspected };
+  enum class State : uint8_t { kSteady, kLossSuspected, kDuplicateSuspected, kLossDeclaredEarly };
   static constexpr size_t kBuckets = 4;  // floor = min over kBuckets x kBucketSeconds
   static constexpr double kBucketSeconds = 0.25;
 
   double floor() const;
   void addToFloor(double residual, double t) noexcept;
   void noteSteady(double residual, double floor, double t) noexcept;
+  Verdict judge(int64_t arrivalNs, const uint8_t* pcm, size_t bytes) noexcept;
+  Verdict declareAtOnce(double residual, double floor, double t) noexcept;
+  Verdict watchEarlyLoss(double residual, double floor, double t) noexcept;
   Verdict judgeLoss(double residual, double floor, double t) noexcept;
   Verdict judgeDuplicate(double residual, double floor, double t) noexcept;
 
@@ -96,9 +115,15 @@ class ArrivalAnalyzer {
   double suspectSince_ = 0, suspectMin_ = 0, suspectMax_ = 0;
   double suspectFloor_ = 0;  // the floor when a duplicate came under suspicion
   int suspectDatagrams_ = 0;
+  long earlyK_ = 0;  // datagrams declared lost at once, until the stream confirms it
 
   std::vector<uint8_t> previous_;  // the last datagram's PCM, for the duplicate check
   size_t previousBytes_ = 0;
+  int history_ = 0;         // datagrams seen since anchoring, up to 2
+  bool repeating_ = false;  // the last datagram was identical to the one before it
+  bool provisional_ = false;  // the last datagram was provisional
+  bool repeatNow_ = false, realNow_ = false;
+  bool wholeFrames_ = true;  // every datagram holds whole frames
 
   uint64_t lostDatagrams_ = 0, duplicates_ = 0;
 };

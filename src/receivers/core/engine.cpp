@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "channel_remap.h"
@@ -131,17 +132,31 @@ struct Engine::Stream final : FrameProvider {
   std::atomic<double> declaredLost{0};  // frames of datagrams declared lost (network thread)
   std::atomic<double> burstSec{kDefaultBurstSec};
   std::atomic<bool> lossSuspected{false};
+  // A repeated datagram to skip (network -> audio thread): ring index << 16 | frames, 0 for
+  // none, frames 0 to call the skip at that index off. Stored before declaredLost moves, taken
+  // after it is loaded, so a skip and its declaration agree. A request not yet taken is replaced
+  // by the next (a skip then missed is cut by the level corrector; a cancel meets nothing).
+  static uint64_t packSkip(uint64_t index, size_t frames) { return index << 16 | frames | kSkipRequest; }
+  static constexpr uint64_t kSkipRequest = uint64_t{1} << 63;
+  std::atomic<uint64_t> skip{0};
+  // Lost audio right before ring frame index, to conceal there: index << 16 | frames, 0 for none.
+  // Stored before declaredLost moves, as a skip is.
+  std::atomic<uint64_t> gap{0};
+  uint64_t provisionalIndex = 0;  // network thread: where the last repeat went into the ring
 
   // network thread only
   uint64_t written = 0;  // frames written into the ring
   double lostFrames = 0;  // = declaredLost
+  size_t provisionalFrames = 0;  // the last repeat skipped, until the next datagram confirms it
   double smoothedLatencySec = -1;
   int64_t lastArrivalNs = 0;
   double longestGapSec = 0;
   int64_t gapEpochNs = 0;
 
   // audio thread only
-  double lostPaid = 0;  // frames inserted for declared losses
+  double lostPaid = 0;  // frames inserted for declared losses (less those skipped as repeats)
+  double declaredSeen = 0;  // declaredLost as loaded at the start of this block
+  uint64_t skippedSeen = 0, concealedAtSeen = 0;
   double primeFrames = 0;
   bool resumed = false;
   bool fadingForSwitch = false;
@@ -178,10 +193,17 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
   if (analyzed) {
     verdict = arrivals_.onDatagram(arrivalNs, packet.pcm, packet.pcmBytes);
     if (verdict.duplicate) {
+      spdlog::debug("arrival: duplicate dropped");
       stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
       return;
     }
   }
+  deliver(packet, arrivalNs, verdict, analyzed);
+}
+
+// Into the tracker (format, reassembly) and the ring, stamped by the latency meter.
+void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalAnalyzer::Verdict verdict,
+                     bool analyzed) {
   const StreamTracker::Frames frames = tracker_.push(packet, arrivalNs);
   switch (frames.change) {
     case StreamTracker::Change::kFirst:
@@ -210,14 +232,24 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
   Stream& s = *writing_;
   const double lost = static_cast<double>(verdict.shiftBytes) / packet.format.bytesPerFrame();
   if (lost != 0) {
+    spdlog::debug("arrival: {} {} frames ({} datagrams measured on the old line){}",
+                  lost > 0 ? "lost" : "taken back,", std::abs(lost), verdict.datagramsSinceStep,
+                  verdict.gapBeforeThis ? ", right before this one" : "");
+    if (lost > 0 && verdict.gapBeforeThis && lost < 65536 && config_.quality != ResamplerQuality::kOff) {
+      s.gap.store(static_cast<uint64_t>(s.written) << 16 | static_cast<uint64_t>(lost), std::memory_order_release);
+    }
     s.lostFrames += lost;
-    s.declaredLost.store(s.lostFrames, std::memory_order_relaxed);
+    s.declaredLost.store(s.lostFrames, std::memory_order_release);
     correctMeter(s, lost, verdict.datagramsSinceStep);
     stats_.lostDatagrams.store(arrivals_.lostDatagrams(), std::memory_order_relaxed);
     stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
   }
-  // The estimator sees the frames the sender sent, lost ones included, so loss is not a clock.
-  estimator_.onFrames(arrivalNs, static_cast<uint64_t>(std::max(0.0, static_cast<double>(frames.frames) + lost)));
+  if (verdict.previousWasRepeat) stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
+  // The estimator sees the frames the sender sent, lost ones included, so loss is not a clock;
+  // a provisional datagram only once it proved real (the next one).
+  double sent = verdict.provisional ? 0.0 : static_cast<double>(frames.frames) + lost;
+  if (verdict.previousWasReal) sent += restoreRepeat(s);
+  estimator_.onFrames(arrivalNs, static_cast<uint64_t>(std::max(0.0, sent)));
   if (estimator_.locked()) arrivals_.setRateRatio(estimator_.ratio());
   statusLocked_.store(estimator_.locked(), std::memory_order_relaxed);
   statusPpm_.store(estimator_.ppm(), std::memory_order_relaxed);
@@ -229,8 +261,36 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
   const size_t n = std::min(room, frames.frames);
   s.ring.write(frames.samples, n * channels);
   if (n < frames.frames) stats_.ringOverflowFrames.fetch_add(frames.frames - n);
+  if (verdict.provisional) s.lostFrames -= static_cast<double>(n);  // measured as the one it repeats
   measureArrivalLatency(s, arrivalNs, n);
+  if (verdict.provisional) skipRepeat(s, n);
   s.written += n;
+}
+
+// A datagram equal to the one before it, in a signal that does not repeat itself: a repeat, so
+// the audio thread skips it when it gets there (seamless: it equals the datagram before it) and
+// the timeline does not count it. If playback is already past it, the level corrector cuts.
+void Engine::skipRepeat(Stream& s, size_t frames) {
+  s.provisionalFrames = frames;
+  s.provisionalIndex = s.written;
+  spdlog::debug("arrival: repeated datagram, {} frames to skip", frames);
+  // (The benchmark's baseline, --resampler off, corrects nothing: a plain jitter buffer.)
+  if (frames < 1u << 16 && config_.quality != ResamplerQuality::kOff) s.skip.store(Stream::packSkip(s.written, frames), std::memory_order_release);
+  s.declaredLost.store(s.lostFrames, std::memory_order_release);
+}
+
+// ... but the datagram after it was the same again: the signal turned periodic (digital silence
+// after sound) and the one taken for a repeat was real. The skip is called off; if it was played
+// already (skipping a whole repeat of a periodic signal is seamless), the frames are owed like a
+// lost datagram's, and periods of the same signal fill them in.
+double Engine::restoreRepeat(Stream& s) {
+  const double frames = static_cast<double>(std::exchange(s.provisionalFrames, 0));
+  spdlog::debug("arrival: the repeated datagram was real, {} frames", frames);
+  s.skip.store(Stream::packSkip(s.provisionalIndex, 0), std::memory_order_release);
+  s.lostFrames += frames;
+  s.declaredLost.store(s.lostFrames, std::memory_order_release);
+  correctMeter(s, frames, 1);
+  return frames;
 }
 
 // The sender's bursts: the longest gap between two datagrams over the last two seconds (and
@@ -460,6 +520,18 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   lastRenderNs_ = t.nowNs;
 
   target_.tick(nowSec);
+  // Declarations first, then the skips that came with them (written before, see Stream::skips).
+  s.declaredSeen = s.declaredLost.load(std::memory_order_acquire);
+  if (const uint64_t k = s.skip.exchange(0, std::memory_order_acq_rel); k != 0) {
+    const uint64_t index = (k & ~Stream::kSkipRequest) >> 16;
+    const size_t skipFrames = k & 0xFFFF;
+    // (Either may fail: a skip already played past is cut, a cancel too late is owed.)
+    if (skipFrames > 0) s.playout.skipAt(index, skipFrames);
+    else s.playout.cancelSkip(index);
+  }
+  if (const uint64_t g = s.gap.exchange(0, std::memory_order_acq_rel); g != 0) {
+    s.playout.concealAt(g >> 16, g & 0xFFFF);  // false: already past it, inserted later instead
+  }
   // Until the sink knows its delay it says what it configured; a figure of 0 is never believed.
   const double deviceSec = t.deviceDelayFrames / sinkRate;
   if (t.delayValid || deviceDelaySec_ < 0) {
@@ -580,7 +652,8 @@ double Engine::correctLevelAndRate(Stream& s, double targetSec, double nowSec, d
     s.startCorrected = true;
     d = level_.correctStart(nowSec, error, rate, s.playout.minPeriodFrames(), s.playout.maxPeriodFrames());
   } else {
-    double owed = s.declaredLost.load(std::memory_order_relaxed) - s.lostPaid;
+    double owed = s.declaredSeen - s.lostPaid + static_cast<double>(s.playout.skipPending()) -
+                  static_cast<double>(s.playout.concealPending());
     if (owed > 0 && s.dryCredit > 0) {
       const double paid = std::min(owed, s.dryCredit);  // concealed already, while it was judged
       s.lostPaid += paid;
@@ -616,6 +689,14 @@ void Engine::followMeterNoise(double latencySec, double dt) noexcept {
 // What the playout inserted or cut since the last block: frames for declared losses are paid
 // off (the latency meter already counted them), the rest the level corrector remembers.
 void Engine::account(Stream& s) noexcept {
+  const uint64_t skipped = s.playout.skippedFrames();
+  s.lostPaid -= static_cast<double>(skipped - s.skippedSeen);  // repeats taken out in place
+  s.skippedSeen = skipped;
+  const uint64_t concealedAt = s.playout.concealedAtFrames();
+  s.lostPaid += static_cast<double>(concealedAt - s.concealedAtSeen);  // losses filled in place
+  s.concealedAtSeen = concealedAt;
+  stats_.insertedFrames.store(s.playout.insertedFrames() + concealedAt, std::memory_order_relaxed);
+  stats_.insertedInPlaceFrames.store(concealedAt, std::memory_order_relaxed);
   const uint64_t inserted = s.playout.insertedFrames(), cut = s.playout.cutFrames();
   if (cut != s.cutSeen) s.lastCutSec = lastRenderNs_ * 1e-9;
   const double net = static_cast<double>(inserted - s.insertedSeen) - static_cast<double>(cut - s.cutSeen);
@@ -623,7 +704,8 @@ void Engine::account(Stream& s) noexcept {
   s.cutSeen = cut;
   if (net == 0) return;
   if (s.asked == LevelCorrector::Reason::kOwed) {
-    const double owedBefore = s.declaredLost.load(std::memory_order_relaxed) - s.lostPaid;
+    const double owedBefore = s.declaredSeen - s.lostPaid + static_cast<double>(s.playout.skipPending()) -
+                              static_cast<double>(s.playout.concealPending());
     s.lostPaid += net;
     const double owedAfter = owedBefore - net;
     // Periods rarely match the balance exactly. An overshoot is not paid back the other way
@@ -636,7 +718,6 @@ void Engine::account(Stream& s) noexcept {
   } else {
     level_.onLevelApplied(net, s.format.sampleRate);
   }
-  stats_.insertedFrames.store(inserted, std::memory_order_relaxed);
   stats_.cutFrames.store(cut, std::memory_order_relaxed);
 }
 

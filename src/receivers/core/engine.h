@@ -82,12 +82,16 @@ class Engine final : public AudioSource {
  private:
   struct Stream;
 
+  void deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalAnalyzer::Verdict verdict,
+               bool analyzed);
   void startStream(const protocol::Format& format, int64_t nowNs);
   bool ensureSink(const protocol::Format& format, int64_t nowNs);
   void requestReopen(const protocol::Format& format, int64_t nowNs);
   bool finishReopen(int64_t nowNs);
   void collectRetired();
   void measureArrivalLatency(Stream& stream, int64_t arrivalNs, size_t frames);
+  void skipRepeat(Stream& stream, size_t frames);
+  double restoreRepeat(Stream& stream);
   void noteBurst(Stream& stream, int64_t arrivalNs);
   void correctMeter(Stream& stream, double shiftFrames, int datagrams);
   void renderBlock(Stream& stream, float* out, size_t frames, const PlaybackTiming& timing) noexcept;

@@ -33,7 +33,9 @@ Playout::Playout(SpscRing<float>& ring, const Config& c)
       historyFrames_(maxLag_ + window_) {
   history_.assign(historyFrames_ * channels_, 0.0f);
   scratch_.assign((maxLag_ + window_) * channels_, 0.0f);
-  staged_.assign((maxInsert_ + maxLag_) * channels_, 0.0f);
+  staged_.assign((maxInsert_ + maxLag_ + window_) * channels_, 0.0f);
+  merge_.assign(window_ * channels_, 0.0f);
+  mergeNext_.assign(window_ * channels_, 0.0f);
   period_.assign(maxLag_ * channels_, 0.0f);
 }
 
@@ -46,6 +48,73 @@ void Playout::cut(size_t frames, size_t limit) noexcept {
   pendingCut_ = frames >= minLag_ / 2 ? std::clamp(frames, minLag_, maxLag_) : 0;
   cutLimit_ = limit;
   cutWaited_ = 0;
+}
+
+bool Playout::skipAt(uint64_t index, size_t frames) noexcept {
+  const bool inOrder = skipCount_ == 0 || index >= skips_[skipCount_ - 1].index + skips_[skipCount_ - 1].frames;
+  if (skipCount_ == skips_.size() || index < consumed_ || frames == 0 || !inOrder) return false;
+  skips_[skipCount_++] = {index, frames};
+  skipPending_ += frames;
+  return true;
+}
+
+bool Playout::concealAt(uint64_t index, size_t frames) noexcept {
+  const bool inOrder = gapCount_ == 0 || index > gaps_[gapCount_ - 1].index;
+  if (gapCount_ == gaps_.size() || index < consumed_ || frames == 0 || !inOrder) return false;
+  gaps_[gapCount_++] = {index, frames};
+  gapPending_ += frames;
+  return true;
+}
+
+bool Playout::armGap() noexcept {
+  while (gapCount_ > 0 && pendingInsert_ == 0) {
+    const PendingSkip gap = gaps_[0];
+    if (consumed_ < gap.index) return false;
+    gapPending_ -= gap.frames;
+    std::copy(gaps_.begin() + 1, gaps_.begin() + static_cast<std::ptrdiff_t>(gapCount_), gaps_.begin());
+    --gapCount_;
+    if (consumed_ > gap.index) continue;  // jumped over: the caller's accounting inserts it later
+    pendingInsert_ = gap.frames;
+    insertLimit_ = 0;
+    insertForGap_ = true;
+    return true;
+  }
+  return false;
+}
+
+bool Playout::cancelSkip(uint64_t index) noexcept {
+  for (size_t i = 0; i < skipCount_; ++i) {
+    if (skips_[i].index != index) continue;
+    skipPending_ -= skips_[i].frames;
+    std::copy(skips_.begin() + static_cast<std::ptrdiff_t>(i) + 1, skips_.begin() + static_cast<std::ptrdiff_t>(skipCount_),
+              skips_.begin() + static_cast<std::ptrdiff_t>(i));
+    --skipCount_;
+    return true;
+  }
+  return false;
+}
+
+void Playout::dropFirstSkip() noexcept {
+  skipPending_ -= skips_[0].frames;
+  std::copy(skips_.begin() + 1, skips_.begin() + static_cast<std::ptrdiff_t>(skipCount_), skips_.begin());
+  --skipCount_;
+}
+
+size_t Playout::untilSkip(size_t frames) noexcept {
+  while (skipCount_ > 0) {
+    const PendingSkip next = skips_[0];
+    if (consumed_ > next.index) {
+      dropFirstSkip();  // jumped over (a discard before a fade-in): the caller's accounting sees it
+      continue;
+    }
+    if (consumed_ < next.index) return std::min<uint64_t>(frames, next.index - consumed_);
+    if (ring_.readAvailable() / channels_ < next.frames) return 0;  // not all here yet: wait
+    ring_.discard(next.frames * channels_);
+    consumed_ += next.frames;
+    skipped_ += next.frames;
+    dropFirstSkip();
+  }
+  return frames;
 }
 
 size_t Playout::discard(size_t frames) noexcept {
@@ -85,10 +154,12 @@ size_t Playout::fill(float* out, size_t frames) noexcept {
       done += n;
       continue;
     }
-    if (tryInsert() || tryCut()) continue;
-    const size_t got = readRing(to, want);
+    if (tryInsert() || tryCut() || armGap()) continue;
+    size_t allowed = untilSkip(want);
+    if (gapCount_ > 0 && gaps_[0].index > consumed_) allowed = std::min<uint64_t>(allowed, gaps_[0].index - consumed_);
+    const size_t got = readRing(to, allowed);
     done += got;
-    if (got < want) startConcealing();
+    if (got < allowed || allowed == 0) startConcealing();
   }
   return done;
 }
@@ -136,7 +207,7 @@ size_t Playout::conceal(float* out, size_t frames) noexcept {
     resumed_ = true;
     resumeGain_ = concealGain(concealedSoFar_);
     resumeRampDone_ = 0;
-    return readRing(out, frames);
+    return readRing(out, untilSkip(frames));
   }
   if (concealedSoFar_ >= concealFull_ + concealFade_) {
     concealing_ = false;
@@ -160,36 +231,56 @@ size_t Playout::conceal(float* out, size_t frames) noexcept {
 bool Playout::tryInsert() noexcept {
   if (pendingInsert_ < minLag_ / 2) {
     pendingInsert_ = 0;
+    insertForGap_ = false;
     return false;
   }
   const float* x = recent(historyFrames_);
   const size_t want = std::min(pendingInsert_, maxInsert_);
   // One period as near the amount as the signal allows, or several of the best one.
-  const LagPreference preference = want <= maxLag_ ? LagPreference{want, insertLimit_} : LagPreference{};
+  const LagPreference preference =
+      want <= maxLag_ && !insertForGap_ ? LagPreference{want, insertLimit_} : LagPreference{};
   const PeriodMatch m = findPeriodBefore(x, historyFrames_, channels_, minLag_, maxLag_, window_,
                                          coarseStep_, preference);
   if (m.lag == 0) {
     pendingInsert_ = 0;  // no clean seam within the limit: better not to insert at all
+    insertForGap_ = false;
     return false;
   }
   const size_t period = m.lag;
-  const size_t periods = std::max<size_t>(1, (want + period / 2) / period);
   const float* source = x + (historyFrames_ - period) * channels_;
-  for (size_t p = 0; p < periods; ++p) {
-    std::copy_n(source, period * channels_, staged_.data() + p * period * channels_);
+  // A gap gets exactly its length (the merge below hides where the periods stop); elsewhere
+  // whole periods, whose end joins the ring's next frame as the last frame played did.
+  const size_t periods = std::max<size_t>(1, (want + period / 2) / period);
+  const size_t added = insertForGap_ ? want : periods * period;
+  for (size_t f = 0; f < added; f += period) {
+    std::copy_n(source, std::min(period, added - f) * channels_, staged_.data() + f * channels_);
   }
   stagedPos_ = 0;
-  stagedEnd_ = periods * period;
+  stagedEnd_ = added;
+  const size_t merge = window_;
+  if (insertForGap_ && ring_.readAvailable() / channels_ >= merge) {
+    // Where audio was lost, the data after the gap does not continue these periods exactly
+    // (whole frames never add up to the lost length in phase): the periods go on a little
+    // longer and crossfade into it, as NetEQ merges an expansion into new data.
+    for (size_t f = 0; f < merge; ++f) {
+      std::copy_n(source + ((added + f) % period) * channels_, channels_, merge_.data() + f * channels_);
+    }
+    ring_.read(mergeNext_.data(), merge * channels_);
+    consumed_ += merge;
+    crossfade(merge_.data(), mergeNext_.data(), staged_.data() + added * channels_, merge, channels_);
+    stagedEnd_ = added + merge;
+  }
   remember(staged_.data(), stagedEnd_);
-  inserted_ += stagedEnd_;
-  pendingInsert_ = pendingInsert_ > stagedEnd_ ? pendingInsert_ - stagedEnd_ : 0;
+  (insertForGap_ ? concealedAt_ : inserted_) += added;
+  pendingInsert_ = pendingInsert_ > added ? pendingInsert_ - added : 0;
+  if (pendingInsert_ == 0) insertForGap_ = false;
   return true;
 }
 
 // One period cut out of what is about to play: frames [0, W) crossfade into [T, T + W), where
 // T is the lag at which the two match best; T + W ring frames become W.
 bool Playout::tryCut() noexcept {
-  if (pendingCut_ == 0) return false;
+  if (pendingCut_ == 0 || skipCount_ > 0 || gapCount_ > 0) return false;  // would jump over them  // a cut would jump over the skip
   // Look ahead as far as the ring allows; the period nearest the amount asked for wins.
   const size_t available = ring_.readAvailable() / channels_;
   if (available < minLag_ + window_) return false;  // not enough to look ahead yet

@@ -7,10 +7,13 @@
 //   - insert(n): about n frames of whole repeated periods, at once (a lost datagram, a shortfall).
 //   - cut(n): one period, as near n frames as the signal allows, taken out where the signal
 //     matches itself, the seam crossfaded (an excess of latency).
+//   - skipAt(i, n): ring frames [i, i + n) are never played (a datagram that repeated the one
+//     before it exactly: the frames either side join seamlessly).
 // Fades from and to silence (start, stop, format switch) are the Concealer's. The decisions when
 // to insert or cut are the LevelCorrector's; this class only carries them out.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -56,6 +59,19 @@ class Playout final : public FrameProvider {
   void cut(size_t frames, size_t limit = 0) noexcept;
   // An insert or cut is waiting to be carried out.
   bool busy() const { return pendingInsert_ > 0 || pendingCut_ > 0; }
+  // Ring frames [index, index + frames) will be skipped when playback gets there. False when
+  // playback is already past `index` or four skips are waiting (the caller cuts instead).
+  bool skipAt(uint64_t index, size_t frames) noexcept;
+  // Ring frame `index` follows lost audio: about `frames` frames of repeated periods are played
+  // before it (the seam where the signal was cut, not somewhere later). False when playback is
+  // already past it or four are waiting (the caller inserts them later instead).
+  bool concealAt(uint64_t index, size_t frames) noexcept;
+  size_t concealPending() const { return gapPending_; }
+  uint64_t concealedAtFrames() const { return concealedAt_; }  // played by concealAt()
+  // The skip waiting at `index` is called off; false when it was carried out already.
+  bool cancelSkip(uint64_t index) noexcept;
+  size_t skipPending() const { return skipPending_; }
+  uint64_t skippedFrames() const { return skipped_; }
 
   // Ring frames taken out (played or cut): the ring index of the next frame to play.
   uint64_t consumed() const { return consumed_; }
@@ -76,6 +92,7 @@ class Playout final : public FrameProvider {
  private:
   size_t fill(float* out, size_t frames) noexcept;  // content before the Concealer's gain
   size_t readRing(float* out, size_t frames) noexcept;
+  size_t untilSkip(size_t frames) noexcept;  // carries out a skip that is due; frames before the next
   size_t conceal(float* out, size_t frames) noexcept;
   void startConcealing() noexcept;
   bool tryInsert() noexcept;
@@ -96,6 +113,7 @@ class Playout final : public FrameProvider {
   std::vector<float> staged_;   // made here, to play before the ring's next frame
   size_t stagedPos_ = 0, stagedEnd_ = 0;
   std::vector<float> period_;   // the period being repeated while concealing
+  std::vector<float> merge_, mergeNext_;  // a gap's periods continued, and the data after it
 
   size_t resumeFrames_ = 0;
   size_t pendingInsert_ = 0;
@@ -107,6 +125,20 @@ class Playout final : public FrameProvider {
   size_t periodLength_ = 0, periodPhase_ = 0, concealedSoFar_ = 0;
   float resumeGain_ = 1.0f;  // level when concealment ended early; ramps back to 1
   size_t resumeRampDone_ = 0;
+
+  struct PendingSkip {
+    uint64_t index;
+    size_t frames;
+  };
+  void dropFirstSkip() noexcept;
+  bool armGap() noexcept;  // playback is at a gap: its insert is set up
+  std::array<PendingSkip, 4> skips_{};  // in ring order
+  size_t skipCount_ = 0, skipPending_ = 0;
+  std::array<PendingSkip, 4> gaps_{};   // in ring order
+  size_t gapCount_ = 0, gapPending_ = 0;
+  bool insertForGap_ = false;
+  uint64_t concealedAt_ = 0;
+  uint64_t skipped_ = 0;
 
   uint64_t consumed_ = 0;
   uint64_t inserted_ = 0, cut_ = 0, concealedUnderrun_ = 0;

@@ -25,6 +25,7 @@ struct Stats {
   std::atomic<uint64_t> concealedFrames{0};
   std::atomic<uint64_t> backlogFlushes{0};  // latency far above target: faded out, dropped, faded in
   std::atomic<uint64_t> insertedFrames{0};  // repeated periods (lost datagrams, shortfalls)
+  std::atomic<uint64_t> insertedInPlaceFrames{0};  // of those, where the datagrams were lost
   std::atomic<uint64_t> cutFrames{0};       // periods cut out (excess latency)
   std::atomic<uint64_t> renderedFrames{0};
 

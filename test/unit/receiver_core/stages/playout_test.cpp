@@ -36,6 +36,15 @@ class TonePlayout {
     ring_.write(block.data(), block.size());
   }
 
+  // Writes the last `frames` frames fed once more (a datagram that came twice).
+  void repeat(size_t frames) {
+    written_ -= frames;
+    feed(frames);
+  }
+
+  // The next `frames` frames of the tone never arrive (a lost datagram).
+  void lose(size_t frames) { written_ += frames; }
+
   // Pulls `frames` frames in blocks of 240 and appends channel 0 to `played`.
   void play(size_t frames) {
     std::vector<float> block(240 * channels_);
@@ -87,6 +96,60 @@ TEST(Playout, InsertRepeatsWholePeriodsWithoutASeam) {
   EXPECT_LT(t.maxStep(300), 0.07f);
   EXPECT_EQ(t.glitches(), 0u);
   EXPECT_EQ(t.playout().consumed() + t.playout().insertedFrames(), 3600u);
+}
+
+TEST(Playout, ARepeatedDatagramIsSkippedWhereItLies) {
+  TonePlayout t;
+  t.feed(3000);
+  t.repeat(288);  // ring frames [3000, 3288) repeat [2712, 3000)
+  t.feed(3000);
+  t.playout().startFadeIn();
+  t.play(1200);
+  EXPECT_TRUE(t.playout().skipAt(3000, 288));
+  EXPECT_EQ(t.playout().skipPending(), 288u);
+  EXPECT_FALSE(t.playout().skipAt(1000, 288)) << "playback is past it";
+  t.play(4800);
+  EXPECT_EQ(t.playout().skippedFrames(), 288u);
+  EXPECT_EQ(t.playout().skipPending(), 0u);
+  EXPECT_EQ(t.playout().consumed(), 6000u + 288u);
+  EXPECT_LT(t.maxStep(300), 0.07f);
+  EXPECT_EQ(t.glitches(), 0u);
+}
+
+TEST(Playout, LostAudioIsConcealedWhereItWasLost) {
+  for (bool inPlace : {true, false}) {
+    TonePlayout t;
+    t.feed(3000);
+    t.lose(200);  // ring frame 3000 follows the gap (288 would be almost 6 whole periods: unseen)
+    t.feed(3000);
+    t.playout().startFadeIn();
+    t.play(1200);
+    if (inPlace) {
+      EXPECT_TRUE(t.playout().concealAt(3000, 200));
+    }
+    t.play(4800);
+    if (inPlace) {
+      EXPECT_EQ(t.playout().concealedAtFrames(), 200u);
+      EXPECT_EQ(t.playout().concealPending(), 0u);
+      EXPECT_LT(t.maxStep(300), 0.07f);
+    } else {
+      EXPECT_GT(t.maxStep(300), 0.1f) << "a gap left alone must show";
+    }
+  }
+}
+
+TEST(Playout, ASkipCalledOffPlaysEverything) {
+  TonePlayout t;
+  t.feed(6000);
+  t.playout().startFadeIn();
+  t.play(1200);
+  EXPECT_TRUE(t.playout().skipAt(3000, 288));
+  EXPECT_TRUE(t.playout().cancelSkip(3000));
+  EXPECT_FALSE(t.playout().cancelSkip(3000));
+  t.play(4000);
+  EXPECT_EQ(t.playout().skippedFrames(), 0u);
+  EXPECT_EQ(t.playout().consumed(), 5200u);
+  EXPECT_EQ(t.glitches(), 0u);
 }
 
 TEST(Playout, CutRemovesAPeriodWithoutASeam) {
