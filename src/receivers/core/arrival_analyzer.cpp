@@ -177,7 +177,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   if (state_ == State::kLossDeclaredEarly) return watchEarlyLoss(residual, f, t);
   // (A loss being judged is often only a datagram late in its burst: what is clearly a loss
   // now replaces it.)
-  if (const Verdict v = declareAtOnce(residual, f, t); v.shiftBytes != 0) return v;
+  if (Verdict v; declareAtOnce(residual, f, t, v)) return v;
   if (state_ == State::kLossSuspected) return judgeLoss(residual, f, t);
   if (residual > f + 0.5 * p) {
     state_ = State::kLossSuspected;
@@ -234,14 +234,16 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
 // A steady stream whose band of residuals is narrower than a datagram (a sender that paces each
 // datagram, a quiet network): a residual beyond the band by whole datagrams is those datagrams
 // lost right before this one, declared at once so the engine conceals them in place, before
-// playback gets there. If the stream then comes back below the floor, it was a late datagram
-// after all: the declaration is taken back (see watchEarlyLoss).
-ArrivalAnalyzer::Verdict ArrivalAnalyzer::declareAtOnce(double residual, double f, double t) noexcept {
+// playback gets there. Often it is only late (the sender woke up late once): then the next
+// datagram is back on the old line, below the new floor, and the declaration is taken back at
+// once (watchEarlyLoss), mostly before the concealment plays.
+// Returns true when it has judged the datagram (then `v` says how).
+bool ArrivalAnalyzer::declareAtOnce(double residual, double f, double t, Verdict& v) noexcept {
   const double p = datagramSeconds_;
   const double band = std::max(widestBand_, previousWidestBand_);
-  if (band + kEarlyMarginSeconds >= p || residual - f <= band + kEarlyMarginSeconds) return {};
+  if (band + kEarlyMarginSeconds >= p || residual - f <= band + kEarlyMarginSeconds) return false;
   const long k = std::lround(std::floor((residual - f + kEarlyMarginSeconds) / p));
-  if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return {};
+  if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;
   dueSeconds_ += static_cast<double>(k) * p;
   lostDatagrams_ += static_cast<uint64_t>(k);
   state_ = State::kLossDeclaredEarly;
@@ -249,31 +251,40 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::declareAtOnce(double residual, double 
   suspectFloor_ = f;
   earlyK_ = k;
   suspectDatagrams_ = 1;
-  noteSteady(residual - static_cast<double>(k) * p, f, t);
-  Verdict v;
+  earlyResidual_ = residual;
+  v = {};
   v.shiftBytes = k * static_cast<int64_t>(protocol::kPayloadBytes);
   v.gapBeforeThis = true;
-  return v;
+  return true;
 }
 
 ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchEarlyLoss(double residual, double f, double t) noexcept {
   const double p = datagramSeconds_;
+  const double back = static_cast<double>(earlyK_) * p;
   ++suspectDatagrams_;
-  if (residual < suspectFloor_ - 0.5 * p) {
-    // Earlier than the line allows: the datagram was late, not the ones before it lost.
+  // On the moved line a stream that lost nothing comes at least a datagram minus the band early
+  // (the band is narrower than a datagram by the margin); one that did lose, not early at all.
+  // The very next datagram tells whether the declaring one was only late (the sender woke up
+  // late once: that one datagram is not counted as the stream's jitter, or every such wake-up
+  // would turn this off for seconds); later, only a clear step back (the floor drifts a little).
+  const bool onlyLate = suspectDatagrams_ == 2 && residual < suspectFloor_ - kEarlyMarginSeconds;
+  if (onlyLate || residual < suspectFloor_ - 0.5 * p) {
     state_ = State::kSteady;
-    const double back = static_cast<double>(earlyK_) * p;
     dueSeconds_ -= back;
     lostDatagrams_ -= static_cast<uint64_t>(earlyK_);
-    for (double& m : bucketMin_) m += back;
-    noteSteady(residual + back, f + back, t);
+    if (!onlyLate) {
+      for (double& m : bucketMin_) m += back;  // what the floor learnt on the moved line
+    }
+    noteSteady(residual + back, f, t);
     Verdict v;
     v.shiftBytes = -earlyK_ * static_cast<int64_t>(protocol::kPayloadBytes);
-    v.datagramsSinceStep = suspectDatagrams_;
+    v.datagramsSinceStep = suspectDatagrams_ - 1;  // (this one is measured after the change)
+    v.gapTakenBack = true;
     return v;
   }
+  if (suspectDatagrams_ == 2) noteSteady(earlyResidual_ - back, f, suspectSince_);  // it stands
   // Another loss meanwhile: the first stands (the stream has not come back early).
-  if (const Verdict v = declareAtOnce(residual, f, t); v.shiftBytes != 0) return v;
+  if (Verdict v; declareAtOnce(residual, f, t, v)) return v;
   if (t - suspectSince_ >= confirmSeconds()) state_ = State::kSteady;
   noteSteady(residual, f, t);
   return {};

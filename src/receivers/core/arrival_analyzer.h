@@ -22,7 +22,8 @@
 //     Byte equality alone proves nothing (a 1 kHz tone at 48 kHz repeats every datagram).
 //   - Loss seen at once: where the band is narrower than a datagram (a sender pacing each
 //     datagram on a quiet network), a residual beyond it by k datagrams is k lost right before
-//     it: declared at once, concealed in place; taken back if the stream comes back early.
+//     it: declared at once, concealed in place; taken back (mostly by the very next datagram,
+//     before the concealment plays) if the stream comes back early: it was only late.
 // While a loss is being judged, its residuals are kept out of the floor. The analysis starts
 // after kWarmUpSeconds of learning; datagrams shorter than 1.5 ms (high rates, many channels)
 // drown in jitter, so detection is off for them.
@@ -55,8 +56,10 @@ class ArrivalAnalyzer {
     // The provisional datagram before this one was real (the signal repeats itself).
     bool previousWasReal = false;
     // The datagrams declared lost (shiftBytes > 0) were lost right before this one: conceal
-    // them there, before this datagram plays.
+    // them there, before it plays.
     bool gapBeforeThis = false;
+    // The last such declaration is taken back (shiftBytes < 0): the datagram was only late.
+    bool gapTakenBack = false;
   };
 
   ArrivalAnalyzer();
@@ -86,7 +89,7 @@ class ArrivalAnalyzer {
   void addToFloor(double residual, double t) noexcept;
   void noteSteady(double residual, double floor, double t) noexcept;
   Verdict judge(int64_t arrivalNs, const uint8_t* pcm, size_t bytes) noexcept;
-  Verdict declareAtOnce(double residual, double floor, double t) noexcept;
+  bool declareAtOnce(double residual, double floor, double t, Verdict& v) noexcept;
   Verdict watchEarlyLoss(double residual, double floor, double t) noexcept;
   Verdict judgeLoss(double residual, double floor, double t) noexcept;
   Verdict judgeDuplicate(double residual, double floor, double t) noexcept;
@@ -116,6 +119,7 @@ class ArrivalAnalyzer {
   double suspectFloor_ = 0;  // the floor when a duplicate came under suspicion
   int suspectDatagrams_ = 0;
   long earlyK_ = 0;  // datagrams declared lost at once, until the stream confirms it
+  double earlyResidual_ = 0;  // the residual that declared them, on the old line
 
   std::vector<uint8_t> previous_;  // the last datagram's PCM, for the duplicate check
   size_t previousBytes_ = 0;

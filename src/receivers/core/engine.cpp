@@ -139,14 +139,16 @@ struct Engine::Stream final : FrameProvider {
   static uint64_t packSkip(uint64_t index, size_t frames) { return index << 16 | frames | kSkipRequest; }
   static constexpr uint64_t kSkipRequest = uint64_t{1} << 63;
   std::atomic<uint64_t> skip{0};
-  // Lost audio right before ring frame index, to conceal there: index << 16 | frames, 0 for none.
-  // Stored before declaredLost moves, as a skip is.
+  // Lost audio right before ring frame index, to conceal there: index << 16 | frames, 0 for none,
+  // frames 0 to call it off. Stored before declaredLost moves, as a skip is. (Ring index 0 never
+  // follows a gap: the analysis learns for seconds first.)
   std::atomic<uint64_t> gap{0};
   uint64_t provisionalIndex = 0;  // network thread: where the last repeat went into the ring
 
   // network thread only
   uint64_t written = 0;  // frames written into the ring
   double lostFrames = 0;  // = declaredLost
+  uint64_t gapIndex = 0;  // where the datagram after the last gap declared at once went
   size_t provisionalFrames = 0;  // the last repeat skipped, until the next datagram confirms it
   double smoothedLatencySec = -1;
   int64_t lastArrivalNs = 0;
@@ -235,8 +237,13 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
     spdlog::debug("arrival: {} {} frames ({} datagrams measured on the old line){}",
                   lost > 0 ? "lost" : "taken back,", std::abs(lost), verdict.datagramsSinceStep,
                   verdict.gapBeforeThis ? ", right before this one" : "");
-    if (lost > 0 && verdict.gapBeforeThis && lost < 65536 && config_.quality != ResamplerQuality::kOff) {
-      s.gap.store(static_cast<uint64_t>(s.written) << 16 | static_cast<uint64_t>(lost), std::memory_order_release);
+    if (config_.quality != ResamplerQuality::kOff) {
+      if (lost > 0 && verdict.gapBeforeThis && lost < 65536) {
+        s.gapIndex = s.written;
+        s.gap.store(s.gapIndex << 16 | static_cast<uint64_t>(lost), std::memory_order_release);
+      } else if (verdict.gapTakenBack) {
+        s.gap.store(s.gapIndex << 16, std::memory_order_release);  // frames 0: call it off
+      }
     }
     s.lostFrames += lost;
     s.declaredLost.store(s.lostFrames, std::memory_order_release);
@@ -530,7 +537,9 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
     else s.playout.cancelSkip(index);
   }
   if (const uint64_t g = s.gap.exchange(0, std::memory_order_acq_rel); g != 0) {
-    s.playout.concealAt(g >> 16, g & 0xFFFF);  // false: already past it, inserted later instead
+    // (Either may fail: a gap already played past is inserted later, a cancel too late is cut.)
+    if ((g & 0xFFFF) != 0) s.playout.concealAt(g >> 16, g & 0xFFFF);
+    else s.playout.cancelConceal(g >> 16);
   }
   // Until the sink knows its delay it says what it configured; a figure of 0 is never believed.
   const double deviceSec = t.deviceDelayFrames / sinkRate;

@@ -1,13 +1,17 @@
 // The receiver engine: where packets become sound. It is wiring between small stages:
 //
 //   network thread (a packet enters in onPacket):
-//     ArrivalAnalyzer (duplicates dropped, lost datagrams declared) -> StreamTracker (format,
+//     ArrivalAnalyzer (duplicates dropped or marked for a skip, lost datagrams declared, where
+//     it can tell right before the datagram that showed it) -> StreamTracker (format,
 //     reassembly, float) -> SpscRing (the jitter buffer); the latency meter stamps each packet
-//     with how long its frames will wait until they play; ClockEstimator (diagnostic only)
+//     with how long its frames will wait until they play; ClockEstimator (diagnostic only).
+//     Edits at a ring position (skip a repeat, conceal a gap) go to the audio thread through
+//     Stream::skip and Stream::gap, published before the declaration they belong to.
 //   audio thread (samples leave in render):
 //     LatencyTarget (what to aim for) -> RateController (the clock is followed here: resampler
 //     speed within +-2000 ppm) and LevelCorrector (insert / cut decisions) -> Playout (ring,
-//     period repetition and cuts, concealment, fades) -> Resampler -> ChannelRemap -> sink
+//     skips and gap concealment at their positions, period repetition and cuts, fades) ->
+//     Resampler -> ChannelRemap -> sink
 //
 // The engine knows no sound API: it talks to a Sink (sink.h). A format change builds a new
 // Stream on the network thread and hands it to the audio thread through an atomic pointer; the

@@ -66,6 +66,18 @@ bool Playout::concealAt(uint64_t index, size_t frames) noexcept {
   return true;
 }
 
+bool Playout::cancelConceal(uint64_t index) noexcept {
+  for (size_t i = 0; i < gapCount_; ++i) {
+    if (gaps_[i].index != index) continue;
+    gapPending_ -= gaps_[i].frames;
+    std::copy(gaps_.begin() + static_cast<std::ptrdiff_t>(i) + 1, gaps_.begin() + static_cast<std::ptrdiff_t>(gapCount_),
+              gaps_.begin() + static_cast<std::ptrdiff_t>(i));
+    --gapCount_;
+    return true;
+  }
+  return false;
+}
+
 bool Playout::armGap() noexcept {
   while (gapCount_ > 0 && pendingInsert_ == 0) {
     const PendingSkip gap = gaps_[0];

@@ -67,6 +67,8 @@ class Playout final : public FrameProvider {
   // already past it or four are waiting (the caller inserts them later instead).
   bool concealAt(uint64_t index, size_t frames) noexcept;
   size_t concealPending() const { return gapPending_; }
+  // The concealment waiting at `index` is called off; false when it was played already.
+  bool cancelConceal(uint64_t index) noexcept;
   uint64_t concealedAtFrames() const { return concealedAt_; }  // played by concealAt()
   // The skip waiting at `index` is called off; false when it was carried out already.
   bool cancelSkip(uint64_t index) noexcept;

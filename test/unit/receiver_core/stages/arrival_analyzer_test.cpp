@@ -101,6 +101,30 @@ TEST(ArrivalAnalyzer, APacedSendersLossIsDeclaredAtTheDatagramAfterIt) {
   }
 }
 
+// The same sender waking up late once: one datagram late is taken for a loss, and taken back by
+// the very next datagram.
+TEST(ArrivalAnalyzer, APacedSendersLateDatagramIsTakenBackAtOnce) {
+  Analyzer a;
+  int declared = 0, takenBack = 0;
+  uint32_t declaredAt = 0;
+  for (Arrival x : sendStream(20, 0, 1, 5'000'000)) {
+    if (x.index == 1500) x.ns += 4'500'000;  // (still before the next one, on time)
+    const auto v = a.feed(x);
+    if (v.gapBeforeThis) {
+      ++declared;
+      declaredAt = x.index;
+    }
+    if (v.gapTakenBack) {
+      ++takenBack;
+      EXPECT_EQ(x.index, declaredAt + 1);
+    }
+  }
+  EXPECT_EQ(declared, 1);
+  EXPECT_EQ(takenBack, 1);
+  EXPECT_EQ(a.shift, 0);
+  EXPECT_EQ(a.analyzer.lostDatagrams(), 0u);
+}
+
 TEST(ArrivalAnalyzer, FiveLostInARowAreFiveDatagrams) {
   Analyzer a;
   for (const Arrival& x : sendStream(20)) {

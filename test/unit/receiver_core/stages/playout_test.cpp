@@ -138,7 +138,7 @@ TEST(Playout, LostAudioIsConcealedWhereItWasLost) {
   }
 }
 
-TEST(Playout, ASkipCalledOffPlaysEverything) {
+TEST(Playout, ASkipOrAConcealmentCalledOffPlaysEverything) {
   TonePlayout t;
   t.feed(6000);
   t.playout().startFadeIn();
@@ -146,8 +146,13 @@ TEST(Playout, ASkipCalledOffPlaysEverything) {
   EXPECT_TRUE(t.playout().skipAt(3000, 288));
   EXPECT_TRUE(t.playout().cancelSkip(3000));
   EXPECT_FALSE(t.playout().cancelSkip(3000));
+  EXPECT_TRUE(t.playout().concealAt(4000, 288));
+  EXPECT_TRUE(t.playout().cancelConceal(4000));
+  EXPECT_FALSE(t.playout().cancelConceal(4000));
+  EXPECT_EQ(t.playout().concealPending(), 0u);
   t.play(4000);
   EXPECT_EQ(t.playout().skippedFrames(), 0u);
+  EXPECT_EQ(t.playout().concealedAtFrames(), 0u);
   EXPECT_EQ(t.playout().consumed(), 5200u);
   EXPECT_EQ(t.glitches(), 0u);
 }
