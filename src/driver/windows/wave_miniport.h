@@ -9,6 +9,13 @@ enum WavePin : ULONG { kWavePinRender = 0, kWavePinBridge = 1 };
 
 extern const PCFILTER_DESCRIPTOR kWaveFilterDescriptor;
 
+// KSPROPERTY_PIN_PROPOSEDATAFORMAT2 (mingw's ks.h stops at PROPOSEDATAFORMAT = 14).
+constexpr ULONG kPinProposeDataFormat2 = 15;
+static_assert(KSPROPERTY_PIN_PROPOSEDATAFORMAT == 14, "KSPROPERTY_PIN numbering");
+
+// The wave filter's KSPROPSETID_Pin format properties (wave_properties.cpp).
+NTSTATUS NTAPI handleWaveFilterProperty(PPCPROPERTY_REQUEST request);
+
 class WaveMiniport : public ComObject<WaveMiniport, IMiniportWaveRT> {
  public:
   WaveMiniport() = default;

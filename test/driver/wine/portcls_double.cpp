@@ -208,6 +208,7 @@ bool runScenario() {
   bool ok = NT_SUCCESS(status) && g_adapter.wavePort != nullptr;
   if (ok) {
     auto* miniport = static_cast<IMiniportWaveRT*>(g_adapter.wavePort->miniport());
+    ok = probeFormatNegotiation(miniport);
     for (ULONG i = 0; i < g_adapter.scenario.streamCount && ok; ++i) {
       ok = runAudioEngine(miniport, g_adapter.scenario.streams[i], i);
     }
@@ -256,7 +257,7 @@ NTSTATUS NTAPI PcInitializeAdapterDriver(PDRIVER_OBJECT driver, PUNICODE_STRING 
              registryPath->Buffer);
   g_adapter.driver = driver;
   g_adapter.portClsUnload = portClsUnload;
-  g_adapter.scenario = readScenario();
+  readScenario(&g_adapter.scenario);
   driver->DriverExtension->AddDevice = addDevice;
   driver->DriverUnload = portClsUnload;
   static const UCHAR kMajors[] = {IRP_MJ_PNP,   IRP_MJ_POWER,          IRP_MJ_CREATE,

@@ -11,7 +11,8 @@ constexpr ULONG kDoublePoolTag = 0x6C635043;  // 'CPcl'
 // One stream the audio engine plays.
 struct StreamSpec {
   ULONG rate = 48000;
-  ULONG bits = 16;
+  ULONG bits = 16;             // container (wBitsPerSample)
+  ULONG validBits = 0;         // wValidBitsPerSample; 0: same as bits
   ULONG channels = 2;
   ULONG channelMask = 3;
   ULONG milliseconds = 3000;   // time in RUN
@@ -21,17 +22,24 @@ struct StreamSpec {
   ULONG silenceAt = 0;         // frames [silenceAt, silenceAt + silenceFrames) are all zero
   ULONG silenceFrames = 0;
   ULONG setFormatBits = 0;     // non-zero: halfway through RUN, SetFormat to this depth
+  ULONG isFloat = 0;           // IEEE float SubFormat (format probes only)
 };
 // What the Linux side asks for, read from C:\scream-wine\scenario.txt: one line per stream,
 // played one after the other on the same filter, each "key=value ..." (keys as in StreamSpec:
-// rate bits channels mask ms buffer_ms notifications runs silence_at silence_frames
+// rate bits valid_bits channels mask ms buffer_ms notifications runs silence_at silence_frames
 // setformat_bits).
-constexpr ULONG kMaxStreams = 16;
+constexpr ULONG kMaxStreams = 160;
 struct Scenario {
   StreamSpec streams[kMaxStreams];
   ULONG streamCount = 0;
 };
-Scenario readScenario();
+void readScenario(Scenario* scenario);
+
+// Asks the wave filter the format questions the audio engine asks before it opens a stream
+// (KSPROPERTY_PIN_PROPOSEDATAFORMAT2 for the default format; PROPOSEDATAFORMAT for a list of
+// formats, accepted and not), and checks that the data ranges, the proposal answers and
+// NewStream agree on every one. Returns false on a disagreement (recorded).
+bool probeFormatNegotiation(IMiniportWaveRT* miniport);
 
 void sleepMs(ULONG milliseconds);
 

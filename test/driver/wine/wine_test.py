@@ -12,6 +12,7 @@ Subcommands: prefix (create the build tree's prefix once), stream (play one form
 Exit codes: 0 passed, 1 failed, 77 skipped (reason printed).
 """
 import argparse
+import array
 import os
 import shutil
 import socket
@@ -95,15 +96,24 @@ def make_prefix(args):
 # ---------------------------------------------------------------------------------------------
 # The signal the portcls double writes (audio_engine.cpp, signalSample): keep the two in step.
 
-def signal_bytes(first_frame, frames, channels, bytes_per_sample):
-    out = bytearray(frames * channels * bytes_per_sample)
-    i = 0
-    for frame in range(first_frame, first_frame + frames):
-        base = (frame * 2654435761) & 0xFFFFFFFF
-        for channel in range(channels):
-            sample = base ^ ((channel * 0x9E3779B9) & 0xFFFFFFFF) ^ 0x5A5A5A5A
-            out[i:i + bytes_per_sample] = sample.to_bytes(4, "little")[:bytes_per_sample]
-            i += bytes_per_sample
+def signal_bytes(first_frame, frames, channels, bytes_per_sample, valid_bits=None):
+    """Frames of the test signal as the double writes them; with fewer valid bits than the
+    container the samples are left-justified (low bits zero)."""
+    container = bytes_per_sample * 8
+    unused = container - valid_bits if valid_bits else 0
+    keep = 0xFFFFFFFF & ~((1 << unused) - 1)
+    salts = [((channel * 0x9E3779B9) ^ 0x5A5A5A5A) & 0xFFFFFFFF for channel in range(channels)]
+    words = array.array("I", ((((frame * 2654435761) & 0xFFFFFFFF) ^ salt) & keep
+                              for frame in range(first_frame, first_frame + frames)
+                              for salt in salts))
+    if sys.byteorder != "little":
+        words.byteswap()
+    raw = words.tobytes()
+    if bytes_per_sample == 4:
+        return raw
+    out = bytearray(len(words) * bytes_per_sample)
+    for b in range(bytes_per_sample):
+        out[b::bytes_per_sample] = raw[b::4]
     return bytes(out)
 
 
@@ -214,6 +224,7 @@ def check_common_records(recorded):
     check(len(removed) == 2 and all(f["refs_left"] == "0" and f["miniport_refs_left"] == "0"
                                     for f in removed),
           "a port or miniport is still referenced after device removal")
+    check_negotiation(portcls)
     check(netio[:2] == ["register version=0x0100", "capture wait=0xffffffff registered=1"],
           f"WSK registration: {netio[:2]}")
     check("socket family=2 type=2 protocol=17 flags=4 context=null dispatch=null" in netio,
@@ -221,6 +232,38 @@ def check_common_records(recorded):
     check(netio[-2:] == ["release", "deregister"], f"WSK teardown: {netio[-2:]}")
     check(not [l for l in netio + portcls if "unexpected" in l or "failure" in l],
           "a double recorded an unexpected call or a failure")
+
+
+# What the double's format probes must find (audio_engine.cpp, probeFormatNegotiation).
+PROBES_ACCEPTED = {"48k_16_2ch", "44k1_24_6ch", "192k_32_8ch", "48k_24in32_2ch", "96k_20in24_5ch"}
+PROBES_REFUSED = {"22k05_16_2ch", "384k_16_2ch", "48k_8_2ch", "48k_20_2ch", "48k_16_9ch",
+                  "48k_float32_2ch"}
+
+
+def check_negotiation(portcls):
+    """Format negotiation as the audio engine does it: the default format (PROPOSEDATAFORMAT2)
+    is 48 kHz/16 bit/stereo and itself accepted; for every probed format the data ranges,
+    PROPOSEDATAFORMAT and NewStream give the same, expected answer."""
+    default = fields(find(portcls, "default_format ")[0])
+    check(default["status"] == "0x00000000" and default["well_formed"] == "1" and
+          default["size_status"] == "0x80000005",  # STATUS_BUFFER_OVERFLOW: the size first
+          f"PROPOSEDATAFORMAT2 (default format): {default}")
+    check((default["rate"], default["bits"], default["valid"], default["channels"],
+           default["mask"]) == ("48000", "16", "16", "2", "0x3"),
+          f"default format is not 48 kHz/16 bit/stereo: {default}")
+    check(default["proposed"] == "0x00000000", "the default format is refused by PROPOSEDATAFORMAT")
+    probes = {f["name"]: f for f in map(fields, find(portcls, "probe name="))}
+    check(set(probes) == PROBES_ACCEPTED | PROBES_REFUSED, f"probes run: {sorted(probes)}")
+    for name, f in probes.items():
+        want = "1" if name in PROBES_ACCEPTED else "0"
+        check(f["want"] == want and f["agree"] == "1",
+              f"format {name}: ranges={f['ranges']} PROPOSEDATAFORMAT={f['propose']} "
+              f"NewStream={f['newstream']}, expected {'accepted' if want == '1' else 'refused'} "
+              f"by all three")
+    ranges = [fields(l) for l in portcls if l.startswith("range index=")]
+    check(len(ranges) == 18 and all(r["bits"].split("-")[0] == r["bits"].split("-")[1]
+                                    for r in ranges),
+          f"expected 18 data ranges (6 rates x 16/24/32 bit, one depth each), got {len(ranges)}")
 
 
 def options_set(netio):
@@ -232,11 +275,17 @@ def options_set(netio):
 
 class Format:
     """One stream of a scenario: RATE/BITS/CHANNELS/MASK/SECONDS[/RUNS], e.g. 48000/16/2/0x3/10;
-    RUNS > 1 plays RUN ... STOP that many times on the same stream."""
+    RUNS > 1 plays RUN ... STOP that many times on the same stream. BITS may be VALIDinCONTAINER,
+    e.g. 24in32: the double writes left-justified 24-bit samples in 32-bit containers, and the
+    driver sends the containers as 32 bit."""
 
     def __init__(self, text):
         rate, bits, channels, mask, seconds, *runs = text.split("/")
+        valid, _, container = bits.partition("in")
+        self.valid_bits = int(valid) if container else 0
+        bits = container or bits
         self.rate, self.bits, self.channels = int(rate), int(bits), int(channels)
+        self.buffer_ms = 2000
         self.mask, self.seconds = int(mask, 0), float(seconds)
         self.runs = int(runs[0]) if runs else 1
         self.silence_at = self.silence_frames = 0  # frames the double writes as zeros
@@ -249,15 +298,16 @@ class Format:
             self.mask.to_bytes(2, "little")
 
     def scenario_line(self):
-        return (f"rate={self.rate} bits={self.bits} channels={self.channels} mask={self.mask} "
-                f"ms={int(self.seconds * 1000)} buffer_ms=2000 notifications=4 runs={self.runs} "
+        return (f"rate={self.rate} bits={self.bits} valid_bits={self.valid_bits} "
+                f"channels={self.channels} mask={self.mask} ms={int(self.seconds * 1000)} "
+                f"buffer_ms={self.buffer_ms} notifications=4 runs={self.runs} "
                 f"silence_at={self.silence_at} silence_frames={self.silence_frames} "
                 f"setformat_bits={self.set_format_bits}")
 
     def expected_pcm(self, frames):
         """What should arrive for `frames` played frames, and where a stream-internal short
         datagram may end (the flush when silence suppression starts), or None."""
-        pcm = bytearray(signal_bytes(0, frames, self.channels, self.bits // 8))
+        pcm = bytearray(signal_bytes(0, frames, self.channels, self.bits // 8, self.valid_bits))
         at = min(self.silence_at, frames) * self.frame_bytes
         end = min(self.silence_at + self.silence_frames, frames) * self.frame_bytes
         pcm[at:end] = bytes(end - at)
@@ -267,7 +317,8 @@ class Format:
         return bytes(pcm[:cut] + pcm[end:]), cut if cut < end else None
 
     def __str__(self):
-        return f"{self.rate} Hz/{self.bits} bit/{self.channels} ch"
+        depth = f"{self.valid_bits}-in-{self.bits}" if self.valid_bits else f"{self.bits}"
+        return f"{self.rate} Hz/{depth} bit/{self.channels} ch"
 
 
 def stream(args):
@@ -293,7 +344,7 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     played = [int(f["frames"]) for f in played_lines]
     runs = [fmt for fmt in formats for _ in range(fmt.runs)]  # one entry per RUN ... STOP
     check(len(played) == len(runs), "not every stream played")
-    check_notifications(played_lines)
+    check_notifications(played_lines, runs)
     closed = fields(find(netio, "close ")[0])
     sent = int(closed["sent"])
     check(closed["refused"] == "0" and closed["failed"] == "0", f"sends refused/failed: {closed}")
@@ -312,14 +363,14 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     return recorded, receiver
 
 
-def check_notifications(played_lines):
-    """Each scenario stream asks for 4 notifications per 2 s buffer, so the driver must set the
-    event every 500 ms of RUN. The double polls it every 5 ms (the event stays set until it is
-    cleared), so only a stall longer than 500 ms could merge two."""
-    for f in played_lines:
-        expected = int(f["run_ms"]) // 500
+def check_notifications(played_lines, runs):
+    """Each scenario stream asks for 4 notifications per buffer (2 s unless said otherwise), so
+    the driver must set the event every quarter buffer of RUN. The double polls it every 5 ms
+    (the event stays set until it is cleared), so only a stall longer than that could merge two."""
+    for f, fmt in zip(played_lines, runs):
+        expected = int(f["run_ms"]) // (fmt.buffer_ms // 4)
         got = int(f["notifications"])
-        check(max(1, expected - 2) <= got <= expected + 1,
+        check((max(1, expected - 2) if expected else 0) <= got <= expected + 1,
               f"run {f['index']}/{f['run']}: {got} notification events in {f['run_ms']} ms of "
               f"RUN, expected about {expected}")
 
@@ -367,6 +418,27 @@ def check_options(netio, options):
     port = values.get("UnicastSrcPort", "d:0")[2:]
     check((bind["address"], bind["port"]) == (address, port),
           f"bound to {bind['address']}:{bind['port']}, expected {address}:{port}")
+
+
+PRODUCT_RATES = (44100, 48000, 88200, 96000, 176400, 192000)
+PRODUCT_CHANNELS = ((1, 0x4), (2, 0x3), (5, 0x37), (6, 0x3F), (7, 0x63B), (8, 0x63F))
+
+
+def product(args):
+    """The full format product, one short stream after another on one filter, each proposed
+    first (PROPOSEDATAFORMAT) and byte-exact on the wire: 6 rates x 16/24/32 bit x 1, 2, 5, 6,
+    7, 8 channels, and 24-in-32 at every rate and channel count (sent as 32 bit)."""
+    depths = ("16", "24", "32", "24in32")
+    formats = []
+    for rate in PRODUCT_RATES:
+        for depth in depths:
+            for channels, mask in PRODUCT_CHANNELS:
+                fmt = Format(f"{rate}/{depth}/{channels}/{mask:#x}/{args.seconds}")
+                fmt.buffer_ms = 1000
+                formats.append(fmt)
+    started = time.monotonic()
+    play_and_check(args, formats, [])
+    log(f"{len(formats)} formats byte-exact in {time.monotonic() - started:.1f} s")
 
 
 def silence(args):
@@ -476,8 +548,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("prefix", "wine64", "wineserver", "driver", "portcls", "netio", "runner"):
         parser.add_argument(f"--{name}", required=True)
-    parser.add_argument("command", choices=["prefix", "stream", "registry", "silence", "setformat",
-                                            "refused"])
+    parser.add_argument("command", choices=["prefix", "stream", "product", "registry", "silence",
+                                            "setformat", "refused"])
+    parser.add_argument("--seconds", type=float, default=0.1, help="RUN time per stream (product)")
     parser.add_argument("--format", action="append", default=[],
                         help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
     parser.add_argument("--option", action="append", default=[], help="NAME=d:DWORD or NAME=s:TEXT")
@@ -495,6 +568,8 @@ def main():
             make_prefix(args)
         elif args.command == "stream":
             stream(args)
+        elif args.command == "product":
+            product(args)
         elif args.command == "registry":
             registry(args)
         elif args.command == "silence":
