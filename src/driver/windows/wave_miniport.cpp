@@ -49,6 +49,11 @@ STDMETHODIMP_(NTSTATUS) WaveMiniport::NewStream(PMINIPORTWAVERTSTREAM* stream,
     streamClosed();
     return STATUS_INSUFFICIENT_RESOURCES;
   }
+  const NTSTATUS status = created->initialize();
+  if (!NT_SUCCESS(status)) {
+    created->Release();  // the destructor marks the stream closed
+    return status;
+  }
   *stream = created;  // the creator's reference goes to PortCls
   return STATUS_SUCCESS;
 }

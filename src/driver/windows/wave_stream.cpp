@@ -23,16 +23,16 @@ WaveStream::WaveStream(WaveMiniport* miniport, PPORTWAVERTSTREAM portStream,
   portStream_->AddRef();
   miniport_->AddRef();
   KeInitializeSpinLock(&lock_);
-  KeInitializeTimerEx(&timer_, NotificationTimer);
-  KeInitializeDpc(&dpc_, timerDpc, this);
   engine_.setSilenceThreshold(g_driver.settings.silenceThresholdFrames);
   LARGE_INTEGER frequency;
   KeQueryPerformanceCounter(&frequency);
   counterFrequency_ = static_cast<uint64_t>(frequency.QuadPart);
 }
 
+NTSTATUS WaveStream::initialize() { return timer_.initialize(onTimer, this); }
+
 WaveStream::~WaveStream() {
-  stopTimer();
+  timer_.destroy();
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
   engine_.stop(SendDatagram{});
@@ -115,7 +115,7 @@ STDMETHODIMP_(NTSTATUS) WaveStream::GetPosition(PKSAUDIO_POSITION position) {
   return STATUS_SUCCESS;
 }
 
-void NTAPI WaveStream::timerDpc(PKDPC, PVOID context, PVOID, PVOID) {
+void WaveStream::onTimer(void* context) {
   auto* self = static_cast<WaveStream*>(context);
   KeAcquireSpinLockAtDpcLevel(&self->lock_);
   self->engine_.setMuted(g_driver.muted != 0);
@@ -128,22 +128,9 @@ void NTAPI WaveStream::timerDpc(PKDPC, PVOID context, PVOID, PVOID) {
   KeReleaseSpinLockFromDpcLevel(&self->lock_);
 }
 
-void WaveStream::startTimer() {
-  if (timerRunning_) return;
-  ExSetTimerResolution(10000, TRUE);  // 1 ms system timer while streaming, else 2 ms is 15.6 ms
-  LARGE_INTEGER dueTime;
-  dueTime.QuadPart = -10000LL * kTimerPeriodMs;
-  KeSetTimerEx(&timer_, dueTime, kTimerPeriodMs, &dpc_);
-  timerRunning_ = true;
-}
+void WaveStream::startTimer() { timer_.start(kTimerPeriodMs); }
 
-void WaveStream::stopTimer() {
-  if (!timerRunning_) return;
-  KeCancelTimer(&timer_);
-  KeFlushQueuedDpcs();  // a DPC already queued finishes before the engine changes state
-  ExSetTimerResolution(0, FALSE);
-  timerRunning_ = false;
-}
+void WaveStream::stopTimer() { timer_.stop(); }
 
 NTSTATUS WaveStream::allocateBuffer(ULONG notificationCount, ULONG requestedSize, PMDL* bufferMdl,
                                     ULONG* actualSize, ULONG* offsetFromFirstPage,

@@ -5,6 +5,7 @@
 
 #include "com_object.h"
 #include "driver/core/sender_engine.h"
+#include "stream_timer.h"
 
 class WaveMiniport;
 
@@ -13,6 +14,7 @@ class WaveStream : public ComObject<WaveStream, IMiniportWaveRTStreamNotificatio
   WaveStream(WaveMiniport* miniport, PPORTWAVERTSTREAM portStream,
              const scream::protocol::Format& format);
   ~WaveStream();
+  NTSTATUS initialize();  // PASSIVE_LEVEL, once after construction: the timer
 
   STDMETHODIMP_(NTSTATUS) QueryInterface(REFIID iid, PVOID* object) override;
 
@@ -43,7 +45,7 @@ class WaveStream : public ComObject<WaveStream, IMiniportWaveRTStreamNotificatio
   static constexpr ULONG kMaxEvents = 4;
   static constexpr ULONG kSocketOpenWaitMs = 200;  // never forever: the network may be down
 
-  static void NTAPI timerDpc(PKDPC dpc, PVOID context, PVOID, PVOID);
+  static void onTimer(void* context);  // DISPATCH_LEVEL
   NTSTATUS allocateBuffer(ULONG notificationCount, ULONG requestedSize, PMDL* bufferMdl,
                           ULONG* actualSize, ULONG* offsetFromFirstPage,
                           MEMORY_CACHING_TYPE* cacheType);
@@ -57,9 +59,7 @@ class WaveStream : public ComObject<WaveStream, IMiniportWaveRTStreamNotificatio
   scream::protocol::Format format_;
   scream::driver::SenderEngine engine_{};
   KSPIN_LOCK lock_{};  // guards engine_ and events_ (the DPC's only lock)
-  KTIMER timer_{};
-  KDPC dpc_{};
-  bool timerRunning_ = false;
+  StreamTimer timer_{};
   KSSTATE state_ = KSSTATE_STOP;
   PMDL bufferMdl_ = nullptr;
   uint8_t* buffer_ = nullptr;

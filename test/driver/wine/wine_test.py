@@ -225,6 +225,10 @@ def check_common_records(recorded):
                                     for f in removed),
           "a port or miniport is still referenced after device removal")
     check_negotiation(portcls)
+    timers = [l for l in recorded["driver log"] if l.startswith("stream timer: ")]
+    check(timers in (["stream timer: high-resolution EX_TIMER"],
+                     ["stream timer: KTIMER (this kernel has no ExAllocateTimer)"]),
+          f"the driver did not say once which stream timer it uses: {timers}")
     check(netio[:2] == ["register version=0x0100", "capture wait=0xffffffff registered=1"],
           f"WSK registration: {netio[:2]}")
     check("socket family=2 type=2 protocol=17 flags=4 context=null dispatch=null" in netio,

@@ -1,0 +1,96 @@
+// EX_TIMER looked up at run time, KTIMER + KDPC where the kernel lacks it (see stream_timer.h).
+#include "stream_timer.h"
+
+namespace {
+
+struct ExTimerRoutines {
+  decltype(&ExAllocateTimer) allocate;
+  decltype(&ExSetTimer) set;
+  decltype(&ExCancelTimer) cancel;
+  decltype(&ExDeleteTimer) remove;
+};
+ExTimerRoutines g_exTimer = {nullptr, nullptr, nullptr, nullptr};  // written once in DriverEntry
+
+template <class Routine>
+Routine lookUp(const wchar_t* name) {
+  UNICODE_STRING text;
+  RtlInitUnicodeString(&text, name);
+  return reinterpret_cast<Routine>(MmGetSystemRoutineAddress(&text));
+}
+
+}  // namespace
+
+bool StreamTimer::resolveKernelRoutines() {
+  ExTimerRoutines found;
+  found.allocate = lookUp<decltype(&ExAllocateTimer)>(L"ExAllocateTimer");
+  found.set = lookUp<decltype(&ExSetTimer)>(L"ExSetTimer");
+  found.cancel = lookUp<decltype(&ExCancelTimer)>(L"ExCancelTimer");
+  found.remove = lookUp<decltype(&ExDeleteTimer)>(L"ExDeleteTimer");
+  if (found.allocate == nullptr || found.set == nullptr || found.cancel == nullptr ||
+      found.remove == nullptr) {
+    g_exTimer = ExTimerRoutines{nullptr, nullptr, nullptr, nullptr};
+    SCREAM_LOG_INFO("stream timer: KTIMER (this kernel has no ExAllocateTimer)\n");
+    return false;
+  }
+  g_exTimer = found;
+  SCREAM_LOG_INFO("stream timer: high-resolution EX_TIMER\n");
+  return true;
+}
+
+bool StreamTimer::highResolution() { return g_exTimer.allocate != nullptr; }
+
+NTSTATUS StreamTimer::initialize(Callback callback, void* context) {
+  callback_ = callback;
+  context_ = context;
+  if (highResolution()) {
+    exTimer_ = g_exTimer.allocate(exCallback, this, EX_TIMER_HIGH_RESOLUTION);
+    if (exTimer_ == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
+  } else {
+    KeInitializeTimerEx(&timer_, NotificationTimer);
+    KeInitializeDpc(&dpc_, dpcCallback, this);
+  }
+  initialized_ = true;
+  return STATUS_SUCCESS;
+}
+
+void StreamTimer::destroy() {
+  if (!initialized_) return;
+  stop();
+  if (exTimer_ != nullptr) g_exTimer.remove(exTimer_, TRUE, TRUE, nullptr);  // cancel, wait
+  exTimer_ = nullptr;
+  initialized_ = false;
+}
+
+void StreamTimer::start(ULONG periodMs) {
+  if (!initialized_ || running_) return;
+  const LONGLONG period = 10000LL * periodMs;  // 100 ns units
+  if (exTimer_ != nullptr) {
+    g_exTimer.set(exTimer_, -period, period, nullptr);  // high resolution: relative due time
+  } else {
+    LARGE_INTEGER dueTime;
+    dueTime.QuadPart = -period;
+    KeSetTimerEx(&timer_, dueTime, static_cast<LONG>(periodMs), &dpc_);
+  }
+  running_ = true;
+}
+
+void StreamTimer::stop() {
+  if (!running_) return;
+  if (exTimer_ != nullptr) {
+    g_exTimer.cancel(exTimer_, nullptr);
+  } else {
+    KeCancelTimer(&timer_);
+  }
+  KeFlushQueuedDpcs();  // both kinds expire through DPCs: one already queued finishes first
+  running_ = false;
+}
+
+void NTAPI StreamTimer::exCallback(PEX_TIMER, PVOID context) {
+  auto* self = static_cast<StreamTimer*>(context);
+  self->callback_(self->context_);
+}
+
+void NTAPI StreamTimer::dpcCallback(PKDPC, PVOID context, PVOID, PVOID) {
+  auto* self = static_cast<StreamTimer*>(context);
+  self->callback_(self->context_);
+}
