@@ -2,7 +2,7 @@
 // WaveRT subdevices and connects them), PnP removal and unload chained to PortCls's.
 #include "driver_globals.h"
 #include "registry_settings.h"
-#include "stream_timer.h"
+#include "kernel_routines.h"
 #include "topology_miniport.h"
 #include "wave_miniport.h"
 
@@ -81,7 +81,7 @@ void NTAPI driverUnload(PDRIVER_OBJECT driver) {
 
 extern "C" NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT driver, PUNICODE_STRING registryPath) {
   loadSenderSettings(registryPath, &g_driver.settings);
-  StreamTimer::resolveKernelRoutines();
+  resolveKernelRoutines();
   g_driver.sender.configure(g_driver.settings);
   if (g_driver.settings.ivshmemMiB != 0) {
     SCREAM_LOG_ERROR("UseIVSHMEM is not supported by this driver; sending over the network\n");

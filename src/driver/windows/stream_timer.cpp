@@ -1,49 +1,15 @@
 // EX_TIMER looked up at run time, KTIMER + KDPC where the kernel lacks it (see stream_timer.h).
 #include "stream_timer.h"
 
-namespace {
+#include "kernel_routines.h"
 
-struct ExTimerRoutines {
-  decltype(&ExAllocateTimer) allocate;
-  decltype(&ExSetTimer) set;
-  decltype(&ExCancelTimer) cancel;
-  decltype(&ExDeleteTimer) remove;
-};
-ExTimerRoutines g_exTimer = {nullptr, nullptr, nullptr, nullptr};  // written once in DriverEntry
-
-template <class Routine>
-Routine lookUp(const wchar_t* name) {
-  UNICODE_STRING text;
-  RtlInitUnicodeString(&text, name);
-  return reinterpret_cast<Routine>(MmGetSystemRoutineAddress(&text));
-}
-
-}  // namespace
-
-bool StreamTimer::resolveKernelRoutines() {
-  ExTimerRoutines found;
-  found.allocate = lookUp<decltype(&ExAllocateTimer)>(L"ExAllocateTimer");
-  found.set = lookUp<decltype(&ExSetTimer)>(L"ExSetTimer");
-  found.cancel = lookUp<decltype(&ExCancelTimer)>(L"ExCancelTimer");
-  found.remove = lookUp<decltype(&ExDeleteTimer)>(L"ExDeleteTimer");
-  if (found.allocate == nullptr || found.set == nullptr || found.cancel == nullptr ||
-      found.remove == nullptr) {
-    g_exTimer = ExTimerRoutines{nullptr, nullptr, nullptr, nullptr};
-    SCREAM_LOG_INFO("stream timer: KTIMER (this kernel has no ExAllocateTimer)\n");
-    return false;
-  }
-  g_exTimer = found;
-  SCREAM_LOG_INFO("stream timer: high-resolution EX_TIMER\n");
-  return true;
-}
-
-bool StreamTimer::highResolution() { return g_exTimer.allocate != nullptr; }
+bool StreamTimer::highResolution() { return g_kernel.highResolutionTimer(); }
 
 NTSTATUS StreamTimer::initialize(Callback callback, void* context) {
   callback_ = callback;
   context_ = context;
   if (highResolution()) {
-    exTimer_ = g_exTimer.allocate(exCallback, this, EX_TIMER_HIGH_RESOLUTION);
+    exTimer_ = g_kernel.allocateTimer(exCallback, this, EX_TIMER_HIGH_RESOLUTION);
     if (exTimer_ == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
   } else {
     KeInitializeTimerEx(&timer_, NotificationTimer);
@@ -56,7 +22,7 @@ NTSTATUS StreamTimer::initialize(Callback callback, void* context) {
 void StreamTimer::destroy() {
   if (!initialized_) return;
   stop();
-  if (exTimer_ != nullptr) g_exTimer.remove(exTimer_, TRUE, TRUE, nullptr);  // cancel, wait
+  if (exTimer_ != nullptr) g_kernel.deleteTimer(exTimer_, TRUE, TRUE, nullptr);  // cancel, wait
   exTimer_ = nullptr;
   initialized_ = false;
 }
@@ -65,7 +31,7 @@ void StreamTimer::start(ULONG periodMs) {
   if (!initialized_ || running_) return;
   const LONGLONG period = 10000LL * periodMs;  // 100 ns units
   if (exTimer_ != nullptr) {
-    g_exTimer.set(exTimer_, -period, period, nullptr);  // high resolution: relative due time
+    g_kernel.setTimer(exTimer_, -period, period, nullptr);  // high resolution: relative due time
   } else {
     LARGE_INTEGER dueTime;
     dueTime.QuadPart = -period;
@@ -77,7 +43,7 @@ void StreamTimer::start(ULONG periodMs) {
 void StreamTimer::stop() {
   if (!running_) return;
   if (exTimer_ != nullptr) {
-    g_exTimer.cancel(exTimer_, nullptr);
+    g_kernel.cancelTimer(exTimer_, nullptr);
   } else {
     KeCancelTimer(&timer_);
   }

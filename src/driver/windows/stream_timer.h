@@ -3,9 +3,8 @@
 // period holds without ExSetTimerResolution (which forced a global 1 ms tick and can deadlock
 // when called while a power IRP is processed, as PortCls pauses streams around power changes).
 //
-// The four Ex*Timer routines are looked up at run time (MmGetSystemRoutineAddress in
-// DriverEntry), not imported: Wine 8.0's ntoskrnl.exe does not export them, and a driver whose
-// imports are missing fails to load on Windows. Where they are missing (Wine, or a Windows older
+// The four Ex*Timer routines are looked up at run time (kernel_routines.h), not imported:
+// Wine 8.0's ntoskrnl.exe does not export them. Where they are missing (Wine, or a Windows older
 // than 8.1) the timer falls back to a KTIMER + KDPC at the same period, without
 // ExSetTimerResolution: there the period is whatever the system tick gives.
 #pragma once
@@ -16,9 +15,7 @@ class StreamTimer {
  public:
   using Callback = void (*)(void* context);  // at DISPATCH_LEVEL
 
-  // PASSIVE_LEVEL, once in DriverEntry: finds the Ex*Timer routines. True if all four exist.
-  static bool resolveKernelRoutines();
-  static bool highResolution();
+  static bool highResolution();  // the kernel has the EX_TIMER routines
 
   // PASSIVE_LEVEL. Allocates the timer object (EX_TIMER) or initialises the KTIMER.
   NTSTATUS initialize(Callback callback, void* context);

@@ -8,12 +8,15 @@
 
 namespace {
 
-// Hands each finished datagram to the socket's packet pool; never waits.
+// Under the stream lock: copies each finished datagram into a queued packet (never waits,
+// calls no other driver). transmitStaged() sends them once the lock is released.
 struct SendDatagram {
   void operator()(const uint8_t* datagram, size_t size) const {
-    g_driver.sender.send(datagram, size);
+    g_driver.sender.stage(datagram, size);
   }
 };
+
+void transmitStaged() { g_driver.sender.transmit(); }
 
 }  // namespace
 
@@ -37,6 +40,7 @@ WaveStream::~WaveStream() {
   KeAcquireSpinLock(&lock_, &irql);
   engine_.stop(SendDatagram{});
   KeReleaseSpinLock(&lock_, irql);
+  transmitStaged();
   freeBuffer();
   miniport_->streamClosed();
   miniport_->Release();
@@ -95,11 +99,13 @@ STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
     KeAcquireSpinLock(&lock_, &irql);
     engine_.pause(counterNow(), SendDatagram{});
     KeReleaseSpinLock(&lock_, irql);
+    transmitStaged();
   }
   if (state == KSSTATE_STOP) {
     KeAcquireSpinLock(&lock_, &irql);
     engine_.stop(SendDatagram{});  // position back to 0
     KeReleaseSpinLock(&lock_, irql);
+    transmitStaged();
   }
   state_ = state;
   return STATUS_SUCCESS;
@@ -126,6 +132,7 @@ void WaveStream::onTimer(void* context) {
     }
   }
   KeReleaseSpinLockFromDpcLevel(&self->lock_);
+  transmitStaged();  // outside the lock: overlapping timer callbacks never spin behind a send
 }
 
 void WaveStream::startTimer() { timer_.start(kTimerPeriodMs); }
@@ -174,6 +181,7 @@ void WaveStream::freeBuffer() {
   bufferMdl_ = nullptr;
   bufferBytes_ = 0;
   KeReleaseSpinLock(&lock_, irql);
+  transmitStaged();
   portStream_->UnmapAllocatedPages(buffer, mdl);
   portStream_->FreePagesFromMdl(mdl);
 }

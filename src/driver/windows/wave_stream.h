@@ -1,6 +1,7 @@
-// The WaveRT render stream: owns the cyclic buffer, the periodic timer DPC and a SenderEngine.
-// The DPC only takes the stream spin lock, never allocates and never waits: SenderEngine::tick
-// packetizes what was played and WskSender::send hands each datagram to a preallocated packet.
+// The WaveRT render stream: owns the cyclic buffer, the periodic timer and a SenderEngine.
+// The timer callback only takes the stream spin lock, never allocates and never waits:
+// SenderEngine::tick packetizes what was played and WskSender::stage copies each datagram into a
+// preallocated packet under the lock; WskSender::transmit sends them after the lock is released.
 #pragma once
 
 #include "com_object.h"
