@@ -9,20 +9,17 @@
 namespace {
 
 // Under the stream lock: copies each finished datagram into a queued packet (never waits,
-// calls no other driver). transmitStaged() sends them once the lock is released.
+// calls no other driver). transmit() sends them once the lock is released.
 struct SendDatagram {
-  void operator()(const uint8_t* datagram, size_t size) const {
-    g_driver.sender.stage(datagram, size);
-  }
+  WskSender* sender;
+  void operator()(const uint8_t* datagram, size_t size) const { sender->stage(datagram, size); }
 };
-
-void transmitStaged() { g_driver.sender.transmit(); }
 
 }  // namespace
 
 WaveStream::WaveStream(WaveMiniport* miniport, PPORTWAVERTSTREAM portStream,
                        const scream::protocol::Format& format)
-    : miniport_(miniport), portStream_(portStream), format_(format) {
+    : miniport_(miniport), device_(miniport->device()), portStream_(portStream), format_(format) {
   portStream_->AddRef();
   miniport_->AddRef();
   KeInitializeSpinLock(&lock_);
@@ -38,9 +35,9 @@ WaveStream::~WaveStream() {
   timer_.destroy();
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  engine_.stop(SendDatagram{});
+  engine_.stop(SendDatagram{&device_->sender});
   KeReleaseSpinLock(&lock_, irql);
-  transmitStaged();
+  device_->sender.transmit();
   freeBuffer();
   miniport_->streamClosed();
   miniport_->Release();
@@ -78,11 +75,11 @@ STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
   // The socket is created by a work item: start it when the stream leaves STOP, and give it a
   // bounded moment before RUN starts the clock. (Requested on RUN alone, the datagrams of the
   // first milliseconds were dropped while it was still opening; found by the Wine tests.)
-  if (state_ == KSSTATE_STOP) g_driver.sender.requestOpen();
+  if (state_ == KSSTATE_STOP) device_->sender.requestOpen();
   if (state == KSSTATE_RUN) {
     if (buffer_ == nullptr) return STATUS_INVALID_DEVICE_STATE;
-    g_driver.sender.requestOpen();
-    g_driver.sender.awaitOpen(kSocketOpenWaitMs);  // SetState runs at PASSIVE_LEVEL
+    device_->sender.requestOpen();
+    device_->sender.awaitOpen(kSocketOpenWaitMs);  // SetState runs at PASSIVE_LEVEL
     KeAcquireSpinLock(&lock_, &irql);
     NTSTATUS status = STATUS_SUCCESS;
     if (engine_.started()) {
@@ -97,15 +94,15 @@ STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
   } else if (state_ == KSSTATE_RUN) {  // RUN -> PAUSE (KS steps through every state)
     stopTimer();
     KeAcquireSpinLock(&lock_, &irql);
-    engine_.pause(counterNow(), SendDatagram{});
+    engine_.pause(counterNow(), SendDatagram{&device_->sender});
     KeReleaseSpinLock(&lock_, irql);
-    transmitStaged();
+    device_->sender.transmit();
   }
   if (state == KSSTATE_STOP) {
     KeAcquireSpinLock(&lock_, &irql);
-    engine_.stop(SendDatagram{});  // position back to 0
+    engine_.stop(SendDatagram{&device_->sender});  // position back to 0
     KeReleaseSpinLock(&lock_, irql);
-    transmitStaged();
+    device_->sender.transmit();
   }
   state_ = state;
   return STATUS_SUCCESS;
@@ -124,15 +121,17 @@ STDMETHODIMP_(NTSTATUS) WaveStream::GetPosition(PKSAUDIO_POSITION position) {
 void WaveStream::onTimer(void* context) {
   auto* self = static_cast<WaveStream*>(context);
   KeAcquireSpinLockAtDpcLevel(&self->lock_);
-  self->engine_.setMuted(g_driver.muted != 0);
-  const uint64_t boundaries = self->engine_.tick(counterNow(), SendDatagram{});
+  self->engine_.setMuted(self->device_->muted != 0);
+  const uint64_t boundaries =
+      self->engine_.tick(counterNow(), SendDatagram{&self->device_->sender});
   if (boundaries > 0) {
     for (PKEVENT event : self->events_) {
       if (event != nullptr) KeSetEvent(event, 0, FALSE);
     }
   }
   KeReleaseSpinLockFromDpcLevel(&self->lock_);
-  transmitStaged();  // outside the lock: overlapping timer callbacks never spin behind a send
+  // Outside the lock: overlapping timer callbacks never spin behind a send.
+  self->device_->sender.transmit();
 }
 
 void WaveStream::startTimer() { timer_.start(kTimerPeriodMs); }
@@ -174,14 +173,15 @@ void WaveStream::freeBuffer() {
   if (buffer_ == nullptr) return;
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  engine_.stop(SendDatagram{});  // the engine must not read the buffer once it is unmapped
+  // The engine must not read the buffer once it is unmapped.
+  engine_.stop(SendDatagram{&device_->sender});
   uint8_t* buffer = buffer_;
   PMDL mdl = bufferMdl_;
   buffer_ = nullptr;
   bufferMdl_ = nullptr;
   bufferBytes_ = 0;
   KeReleaseSpinLock(&lock_, irql);
-  transmitStaged();
+  device_->sender.transmit();
   portStream_->UnmapAllocatedPages(buffer, mdl);
   portStream_->FreePagesFromMdl(mdl);
 }

@@ -9,6 +9,8 @@
 #include "stream_timer.h"
 
 class WaveMiniport;
+class WskSender;
+struct DeviceState;
 
 class WaveStream : public ComObject<WaveStream, IMiniportWaveRTStreamNotification> {
  public:
@@ -56,6 +58,7 @@ class WaveStream : public ComObject<WaveStream, IMiniportWaveRTStreamNotificatio
   static uint64_t counterNow();
 
   WaveMiniport* miniport_;
+  DeviceState* device_;  // the device's sender and mute switch
   PPORTWAVERTSTREAM portStream_;
   scream::protocol::Format format_;
   scream::driver::SenderEngine engine_{};

@@ -75,6 +75,7 @@ NTSTATUS WskSender::attachDevice(PDEVICE_OBJECT device) {
 // The work item may be queued or running: wait until it has finished and published its result,
 // close an open socket, and mark the sender detached so no RUN can queue the work item again.
 void WskSender::detachDevice() {
+  if (workItem_ == nullptr) return;  // never attached: nothing was ever queued or opened
   LARGE_INTEGER oneMillisecond;
   oneMillisecond.QuadPart = -10000;
   for (;;) {

@@ -540,7 +540,10 @@ void readScenario(Scenario* scenario) {
   for (const char* line = text; *line != 0 && scenario->streamCount < kMaxStreams;) {
     const char* end = line;
     while (*end != 0 && *end != '\n') ++end;
-    if (end > line) {
+    if (end - line > 8 && RtlCompareMemory(line, "devices=", 8) == 8) {
+      scenario->devices = static_cast<ULONG>(line[8] - '0');
+      recordLine(kPortClsRecord, "scenario devices=%lu", scenario->devices);
+    } else if (end > line) {
       StreamSpec& s = scenario->streams[scenario->streamCount];
       parseStreamLine(line, end, &s);
       recordLine(kPortClsRecord,

@@ -32,6 +32,7 @@ constexpr ULONG kMaxStreams = 160;
 struct Scenario {
   StreamSpec streams[kMaxStreams];
   ULONG streamCount = 0;
+  ULONG devices = 1;  // a line "devices=2": two devices, see runTwoDevices()
 };
 void readScenario(Scenario* scenario);
 

@@ -147,7 +147,7 @@ class Receiver:
                 data, source = self.sock.recvfrom(65536)
             except socket.timeout:
                 continue
-            self.datagrams.append((time.monotonic(), data))
+            self.datagrams.append((time.monotonic(), data, source))
             self.sources.add(source)
 
     def stop(self):
@@ -204,27 +204,33 @@ def find(lines, prefix):
     return found
 
 
-def check_common_records(recorded):
+def check_common_records(recorded, devices=1):
     portcls = recorded[PORTCLS_RECORD]
     netio = recorded[OPTIONS_RECORD]
     check("scenario passed" in portcls, "the portcls double's scenario did not pass")
     check("unload" in portcls, "DriverUnload did not chain to PortCls's unload routine")
-    check(any(l.startswith("subdevice name=Wave device_matches=1 is_port=1") for l in portcls),
-          "wave subdevice not registered")
-    check(any(l.startswith("subdevice name=Topology device_matches=1 is_port=1") for l in portcls),
-          "topology subdevice not registered")
-    check(any(l.startswith("connection from=Wave:1 to=Topology:0 device_matches=1")
-              for l in portcls), "physical connection Wave:1 -> Topology:0 missing")
+    check(sum(l.startswith("subdevice name=Wave device_matches=1 is_port=1")
+              for l in portcls) == devices, "wave subdevice not registered on every device")
+    check(sum(l.startswith("subdevice name=Topology device_matches=1 is_port=1")
+              for l in portcls) == devices, "topology subdevice not registered on every device")
+    check(sum(l.startswith("connection from=Wave:1 to=Topology:0 device_matches=1")
+              for l in portcls) == devices, "physical connection Wave:1 -> Topology:0 missing")
+    # The driver asks for its own part of the device extension, behind PortCls's.
+    added = [fields(l) for l in find(portcls, "addadapter ")]
+    check(len(added) == devices and all(f["status"] == "0x00000000" and
+                                        int(f["extension"]) > 512 for f in added),
+          f"PcAddAdapterDevice: {added} (extension must exceed PORT_CLASS_DEVICE_EXTENSION_SIZE)")
     wave = fields(find(portcls, "descriptor kind=wavert")[0])
     check(wave["pin_size_ok"] == "1" and wave["pins"] == "2", f"wave descriptor: {wave}")
     categories = {fields(l)["guid"] for l in portcls if l.startswith("category kind=wavert")}
     check({"6994AD04-93EF-11D0", "65E8773E-8F56-11D0", "EB115FFC-10C8-4964"} <= categories,
           f"wave filter categories must include AUDIO, RENDER, REALTIME: {sorted(categories)}")
     removed = [fields(l) for l in find(portcls, "subdevice unregistered")]
-    check(len(removed) == 2 and all(f["refs_left"] == "0" and f["miniport_refs_left"] == "0"
-                                    for f in removed),
+    check(len(removed) == 2 * devices and all(f["refs_left"] == "0" and
+                                              f["miniport_refs_left"] == "0" for f in removed),
           "a port or miniport is still referenced after device removal")
-    check_negotiation(portcls)
+    if devices == 1:  # the two-device scenario skips the format probes
+        check_negotiation(portcls)
     timers = [l for l in recorded["driver log"] if l.startswith("stream timer: ")]
     # Wine 8.0 has no EX_TIMER, and its IoSetCompletionRoutineEx is a stub that aborts: the
     # driver must notice the first and, with it, not call the second.
@@ -233,12 +239,17 @@ def check_common_records(recorded):
     completions = [l for l in recorded["driver log"] if l.startswith("send completion: ")]
     check(completions == ["send completion: IoSetCompletionRoutine (kernel older than Windows "
                           "8.1, or Wine)"], f"send completion routine: {completions}")
-    # The capture waits a bounded time (1 s): removal waits for it, so never WSK_INFINITE_WAIT.
-    check(netio[:2] == ["register version=0x0100", "capture wait=0x000003e8 registered=1"],
-          f"WSK registration: {netio[:2]}")
+    # One WSK registration per device. The capture waits a bounded time (1 s): removal waits
+    # for it, so never WSK_INFINITE_WAIT.
+    check(netio.count("register version=0x0100") == devices and
+          netio.count("deregister") == devices, f"WSK registrations: {netio}")
+    captures = netio.count("capture wait=0x000003e8 registered=1")
+    check(1 <= captures <= devices and netio.count("release") == captures and
+          len([l for l in netio if l.startswith("capture ")]) == captures,
+          f"WSK provider captures: {[l for l in netio if l.startswith(('capture', 'release'))]}")
     check("socket family=2 type=2 protocol=17 flags=4 context=null dispatch=null" in netio,
           "no WSK datagram socket (AF_INET, SOCK_DGRAM, UDP, WSK_FLAG_DATAGRAM_SOCKET)")
-    check(netio[-2:] == ["release", "deregister"], f"WSK teardown: {netio[-2:]}")
+    check(netio[-1] == "deregister", f"WSK teardown: {netio[-2:]}")
     check(not [l for l in netio + portcls if "unexpected" in l or "failure" in l],
           "a double recorded an unexpected call or a failure")
 
@@ -354,9 +365,10 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     runs = [fmt for fmt in formats for _ in range(fmt.runs)]  # one entry per RUN ... STOP
     check(len(played) == len(runs), "not every stream played")
     check_notifications(played_lines, runs)
-    closed = fields(find(netio, "close ")[0])
-    sent = int(closed["sent"])
-    check(closed["refused"] == "0" and closed["failed"] == "0", f"sends refused/failed: {closed}")
+    closes = [fields(l) for l in find(netio, "close ")]
+    sent = sum(int(c["sent"]) for c in closes)
+    check(all(c["refused"] == "0" and c["failed"] == "0" for c in closes),
+          f"sends refused/failed: {closes}")
     check_options(netio, extra_options)
 
     datagrams = receiver.datagrams
@@ -450,6 +462,41 @@ def product(args):
     log(f"{len(formats)} formats byte-exact in {time.monotonic() - started:.1f} s")
 
 
+def two_devices(args):
+    """Two devices of one driver, each its own endpoint and socket: device 1 plays 3 s while
+    device 0 plays 1 s and is removed; device 1 must go on, byte-exact, from its own socket."""
+    first = Format("48000/16/2/0x3/1")
+    second = Format("44100/24/2/0x3/3")
+    receiver = Receiver()
+    options = ["UnicastIPv4=s:127.0.0.1", f"UnicastPort=d:{receiver.port}"]
+    try:
+        recorded = run_driver(args, options, ["devices=2", first.scenario_line(),
+                                              second.scenario_line()], 5)
+    finally:
+        receiver.stop()
+    check_common_records(recorded, devices=2)
+    portcls, netio = recorded[PORTCLS_RECORD], recorded[OPTIONS_RECORD]
+    check(len([l for l in netio if l.startswith("socket ")]) == 2 and
+          len(find(netio, "close ")) == 2, "expected one socket per device, each closed")
+    played = {int(f["index"]): int(f["frames"]) for f in map(fields, find(portcls, "played index="))}
+    removed_at = portcls.index("device 0 removed while device 1 plays")
+    second_done = next(i for i, l in enumerate(portcls) if l.startswith("played index=1 "))
+    check(removed_at < second_done, "device 0 was not removed while device 1 was still playing")
+    by_source = {}
+    for datagram in receiver.datagrams:
+        by_source.setdefault(datagram[2], []).append(datagram)
+    check(len(by_source) == 2, f"datagrams from {sorted(by_source)}, expected two sockets")
+    groups = sorted(by_source.values(), key=lambda g: g[0][1][:HEADER_BYTES] != first.header())
+    for index, (fmt, group) in enumerate(zip((first, second), groups)):
+        count = check_stream(index, fmt, played[index], group)
+        check(count == len(group), f"device {index}: {len(group) - count} datagrams after its stream")
+    after = groups[1][-1][0] - groups[0][-1][0]
+    check(after > 1.0, f"device 1 stopped sending {after:.2f} s after device 0's last datagram")
+    sent = sum(int(c["sent"]) for c in map(fields, find(netio, "close ")))
+    check(len(receiver.datagrams) == sent, f"received {len(receiver.datagrams)}, sent {sent}")
+    log(f"device 1 went on for {after:.2f} s after device 0 was removed, byte-exact")
+
+
 def silence(args):
     """SilenceThreshold: after that many all-zero frames the stream stops on the wire, at a frame
     boundary (the pending payload flushed), and the first frame of sound resumes it."""
@@ -500,11 +547,11 @@ def check_rate(datagrams, rate, frame_bytes):
     of the last 2 s mark the clock, whatever happened in between."""
     frames_through = []
     total = 0
-    for _, data in datagrams:
+    for _, data, _ in datagrams:
         total += (len(data) - HEADER_BYTES) // frame_bytes
         frames_through.append(total)
     t0 = datagrams[0][0]
-    lateness = [(t - t0) - frames / rate for (t, _), frames in zip(datagrams, frames_through)]
+    lateness = [(t - t0) - frames / rate for (t, _, _), frames in zip(datagrams, frames_through)]
     span = frames_through[-1] / rate
     check(span >= 6, f"only {span:.1f} s of audio: too short to measure the rate")
     window = 2.0
@@ -558,7 +605,7 @@ def main():
     for name in ("prefix", "wine64", "wineserver", "driver", "portcls", "netio", "runner"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("command", choices=["prefix", "stream", "product", "registry", "silence",
-                                            "setformat", "refused"])
+                                            "setformat", "refused", "twodevices"])
     parser.add_argument("--seconds", type=float, default=0.1, help="RUN time per stream (product)")
     parser.add_argument("--format", action="append", default=[],
                         help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
@@ -579,6 +626,8 @@ def main():
             stream(args)
         elif args.command == "product":
             product(args)
+        elif args.command == "twodevices":
+            two_devices(args)
         elif args.command == "registry":
             registry(args)
         elif args.command == "silence":
