@@ -94,6 +94,55 @@ const GUID kTypeAudio = {STATIC_KSDATAFORMAT_TYPE_AUDIO};
 const GUID kSubtypePcm = {STATIC_KSDATAFORMAT_SUBTYPE_PCM};
 const GUID kSpecifierWaveFormatEx = {STATIC_KSDATAFORMAT_SPECIFIER_WAVEFORMATEX};
 const GUID kSubtypeFloat = {STATIC_KSDATAFORMAT_SUBTYPE_IEEE_FLOAT};
+const GUID kPropertySetAudio = {STATIC_KSPROPSETID_Audio};
+const GUID kNodeTypeMute = {STATIC_KSNODETYPE_MUTE};
+
+EngineDevice g_device = {nullptr, nullptr, nullptr};
+
+// KSPROPERTY_AUDIO_MUTE on the topology filter's mute node, as PortCls hands a node property to
+// the miniport: Node = the node id, Instance = what follows KSNODEPROPERTY (the channel, -1 =
+// master, and a reserved ULONG), Value = a BOOL.
+NTSTATUS setMute(BOOL mute, BOOL* readBack) {
+  IMiniport* topology = g_device.topology;
+  PPCFILTER_DESCRIPTOR filter = nullptr;
+  if (topology == nullptr || !NT_SUCCESS(topology->GetDescription(&filter))) {
+    return STATUS_NOT_FOUND;
+  }
+  for (ULONG n = 0; n < filter->NodeCount; ++n) {
+    const auto* node = reinterpret_cast<const PCNODE_DESCRIPTOR*>(
+        reinterpret_cast<const UCHAR*>(filter->Nodes) + n * filter->NodeSize);
+    if (node->Type == nullptr || !IsEqualGUIDAligned(*node->Type, kNodeTypeMute) ||
+        node->AutomationTable == nullptr) {
+      continue;
+    }
+    const PCAUTOMATION_TABLE* table = node->AutomationTable;
+    for (ULONG i = 0; i < table->PropertyCount; ++i) {
+      const auto* item = reinterpret_cast<const PCPROPERTY_ITEM*>(
+          reinterpret_cast<const UCHAR*>(table->Properties) + i * table->PropertyItemSize);
+      if (item->Set == nullptr || !IsEqualGUIDAligned(*item->Set, kPropertySetAudio) ||
+          item->Id != KSPROPERTY_AUDIO_MUTE || item->Handler == nullptr) {
+        continue;
+      }
+      LONG instance[2] = {-1, 0};
+      PCPROPERTY_REQUEST request = {};
+      request.MajorTarget = topology;
+      request.Node = n;
+      request.PropertyItem = item;
+      request.Verb = KSPROPERTY_TYPE_SET;
+      request.InstanceSize = sizeof(instance);
+      request.Instance = instance;
+      request.ValueSize = sizeof(BOOL);
+      request.Value = &mute;
+      NTSTATUS status = item->Handler(&request);
+      if (!NT_SUCCESS(status)) return status;
+      request.Verb = KSPROPERTY_TYPE_GET;
+      request.ValueSize = sizeof(BOOL);
+      request.Value = readBack;
+      return item->Handler(&request);
+    }
+  }
+  return STATUS_NOT_FOUND;
+}
 const GUID kPropertySetPin = {STATIC_KSPROPSETID_Pin};
 constexpr ULONG kPinProposeDataFormat = 14;   // KSPROPERTY_PIN_PROPOSEDATAFORMAT
 constexpr ULONG kPinProposeDataFormat2 = 15;  // KSPROPERTY_PIN_PROPOSEDATAFORMAT2
@@ -275,7 +324,35 @@ bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const
   const ULONGLONG start = nowMs();
   ULONGLONG lastPoll = start;
   bool formatChangeAsked = s.setFormatBits == 0;
+  bool muteAsked = s.muteAtMs == 0;
+  bool unmuteAsked = s.unmuteAtMs == 0;
+  bool surpriseSent = s.surpriseAtMs == 0;
   while (nowMs() - start < s.milliseconds) {
+    if (!muteAsked && nowMs() - start >= s.muteAtMs) {
+      BOOL readBack = FALSE;
+      const NTSTATUS status = setMute(TRUE, &readBack);
+      recordLine(kPortClsRecord, "mute set index=%lu status=0x%08lx read_back=%d at_frame=%llu",
+                 index, status, readBack, played);
+      muteAsked = true;
+    }
+    if (!unmuteAsked && nowMs() - start >= s.unmuteAtMs) {
+      BOOL readBack = TRUE;
+      const NTSTATUS status = setMute(FALSE, &readBack);
+      recordLine(kPortClsRecord, "mute cleared index=%lu status=0x%08lx read_back=%d at_frame=%llu",
+                 index, status, readBack, played);
+      unmuteAsked = true;
+    }
+    if (!surpriseSent && nowMs() - start >= s.surpriseAtMs) {
+      // The device goes away under a running stream: PnP says so first; the audio engine then
+      // stops and closes the stream (below, as at the end of every run) before REMOVE follows.
+      const NTSTATUS status = g_device.surpriseRemoval != nullptr
+                                  ? g_device.surpriseRemoval(g_device.context)
+                                  : STATUS_NOT_IMPLEMENTED;
+      recordLine(kPortClsRecord, "surprise_removal index=%lu status=0x%08lx at_frame=%llu", index,
+                 status, played);
+      surpriseSent = true;
+      break;
+    }
     if (!formatChangeAsked && nowMs() - start >= s.milliseconds / 2) {
       // The audio engine may ask a running stream to change format; the buffer was sized for
       // the old one, so the driver must refuse (the stream then simply continues).
@@ -321,6 +398,8 @@ bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const
 }
 
 }  // namespace
+
+void setEngineDevice(const EngineDevice& device) { g_device = device; }
 
 bool probeFormatNegotiation(IMiniportWaveRT* miniport) {
   PPCFILTER_DESCRIPTOR filter = nullptr;
@@ -511,7 +590,8 @@ void parseStreamLine(const char* line, const char* end, StreamSpec* spec) {
                 {"ms", &spec->milliseconds},   {"buffer_ms", &spec->bufferMs},
                 {"notifications", &spec->notifications}, {"runs", &spec->runs},
                 {"silence_at", &spec->silenceAt}, {"silence_frames", &spec->silenceFrames},
-                {"setformat_bits", &spec->setFormatBits}};
+                {"setformat_bits", &spec->setFormatBits}, {"mute_at_ms", &spec->muteAtMs},
+                {"unmute_at_ms", &spec->unmuteAtMs}, {"surprise_at_ms", &spec->surpriseAtMs}};
   for (const char* token = line; token < end;) {
     while (token < end && *token == ' ') ++token;
     for (const Field& field : fields) {

@@ -240,6 +240,16 @@ IMiniportWaveRT* waveMiniportOf(Device* device) {
   return static_cast<IMiniportWaveRT*>(device->wavePort->miniport());
 }
 
+NTSTATUS surpriseRemoval(void* context) {
+  return sendPnp(static_cast<Device*>(context), IRP_MN_SURPRISE_REMOVAL);
+}
+
+void useDevice(Device* device) {
+  setEngineDevice(EngineDevice{device->topologyPort != nullptr ? device->topologyPort->miniport()
+                                                               : nullptr,
+                               surpriseRemoval, device});
+}
+
 // Streams of the scenario played on `device` by a thread of their own.
 struct StreamThread {
   Device* device;
@@ -296,6 +306,7 @@ bool runScenario() {
   bool ok = device != nullptr;
   if (ok) {
     IMiniportWaveRT* miniport = waveMiniportOf(device);
+    useDevice(device);
     ok = probeFormatNegotiation(miniport);
     for (ULONG i = 0; i < g_adapter.scenario.streamCount && ok; ++i) {
       ok = runAudioEngine(miniport, g_adapter.scenario.streams[i], i);
@@ -408,6 +419,9 @@ NTSTATUS NTAPI PcDispatchIrp(PDEVICE_OBJECT device, PIRP irp) {
     status = STATUS_INVALID_DEVICE_REQUEST;
   } else if (stack->MajorFunction == IRP_MJ_PNP && stack->MinorFunction == IRP_MN_START_DEVICE) {
     status = g_adapter.startDevice(device, irp, nullptr);
+  } else if (stack->MajorFunction == IRP_MJ_PNP &&
+             stack->MinorFunction == IRP_MN_SURPRISE_REMOVAL) {
+    recordLine(kPortClsRecord, "surprise removal device=%lu", indexOf(known));
   } else if (stack->MajorFunction == IRP_MJ_PNP && stack->MinorFunction == IRP_MN_REMOVE_DEVICE) {
     if (!portClsExtensionIntact(device)) {
       recordLine(kPortClsRecord, "failure: the driver wrote into PortCls's device extension");

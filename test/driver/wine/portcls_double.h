@@ -23,6 +23,10 @@ struct StreamSpec {
   ULONG silenceFrames = 0;
   ULONG setFormatBits = 0;     // non-zero: halfway through RUN, SetFormat to this depth
   ULONG isFloat = 0;           // IEEE float SubFormat (format probes only)
+  ULONG muteAtMs = 0;          // non-zero: mute (topology mute node) this long into RUN,
+  ULONG unmuteAtMs = 0;        //   and unmute at this time
+  ULONG surpriseAtMs = 0;      // non-zero: IRP_MN_SURPRISE_REMOVAL this long into RUN, then the
+                               //   stream is stopped and closed as the audio engine would
 };
 // What the Linux side asks for, read from C:\scream-wine\scenario.txt: one line per stream,
 // played one after the other on the same filter, each "key=value ..." (keys as in StreamSpec:
@@ -48,5 +52,14 @@ void sleepMs(ULONG milliseconds);
 // in the given format, writes the known signal, steps the states, closes. Returns false on the
 // first failure (recorded).
 bool runAudioEngine(IMiniportWaveRT* miniport, const StreamSpec& spec, ULONG index);
+
+// The device the audio engine plays on: its topology miniport (the mute node) and a way to send
+// it IRP_MN_SURPRISE_REMOVAL. Set by the PnP half before runAudioEngine.
+struct EngineDevice {
+  IMiniport* topology;
+  NTSTATUS (*surpriseRemoval)(void* context);
+  void* context;
+};
+void setEngineDevice(const EngineDevice& device);
 
 inline void* operator new(size_t, void* where) noexcept { return where; }

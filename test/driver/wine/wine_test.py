@@ -311,6 +311,9 @@ class Format:
         self.silence_at = self.silence_frames = 0  # frames the double writes as zeros
         self.suppress_after = 0  # the driver's SilenceThreshold, 0 = off
         self.set_format_bits = 0  # the double asks for this depth halfway through RUN
+        self.mute_at_ms = self.unmute_at_ms = 0  # topology mute node set / cleared during RUN
+        self.mute_frames = None  # (muted at, unmuted at) in frames, from the double's record
+        self.surprise_at_ms = 0  # IRP_MN_SURPRISE_REMOVAL during RUN, then STOP and close
         self.frame_bytes = self.bits // 8 * self.channels
 
     def header(self):
@@ -322,7 +325,8 @@ class Format:
                 f"channels={self.channels} mask={self.mask} ms={int(self.seconds * 1000)} "
                 f"buffer_ms={self.buffer_ms} notifications=4 runs={self.runs} "
                 f"silence_at={self.silence_at} silence_frames={self.silence_frames} "
-                f"setformat_bits={self.set_format_bits}")
+                f"setformat_bits={self.set_format_bits} mute_at_ms={self.mute_at_ms} "
+                f"unmute_at_ms={self.unmute_at_ms} surprise_at_ms={self.surprise_at_ms}")
 
     def expected_pcm(self, frames):
         """What should arrive for `frames` played frames, and where a stream-internal short
@@ -345,7 +349,7 @@ def stream(args):
     play_and_check(args, [Format(text) for text in args.format], args.option, args.check_rate)
 
 
-def play_and_check(args, formats, extra_options, check_rate_too=False):
+def play_and_check(args, formats, extra_options, check_rate_too=False, before_datagrams=None):
     """Plays `formats` one after the other to 127.0.0.1 and checks every datagram; returns the
     records and the receiver."""
     receiver = Receiver()
@@ -356,6 +360,8 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     finally:
         receiver.stop()
     check_common_records(recorded)
+    if before_datagrams is not None:
+        before_datagrams(recorded)
     portcls, netio = recorded[PORTCLS_RECORD], recorded[OPTIONS_RECORD]
     opened = [fields(l) for l in find(portcls, "newstream")]
     check(len(opened) == len(formats) and all(f["status"] == "0x00000000" for f in opened),
@@ -382,6 +388,30 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
         position += count
     check(position == len(datagrams), f"{len(datagrams) - position} datagrams after the last stream")
     return recorded, receiver
+
+
+MUTE_TOLERANCE_S = 0.1  # the position the double saw vs. the tick that read the mute switch
+
+
+def check_muted_region(name, fmt, pcm, expected):
+    """Muted: one contiguous run of zero frames where the signal was, starting and ending within
+    MUTE_TOLERANCE_S of when the double set and cleared the mute node; the rest exact. Returns
+    `expected` (what remains to compare is then equal) after checking."""
+    fb = fmt.frame_bytes
+    frames = len(pcm) // fb
+    differing = [f for f in range(frames) if pcm[f * fb:(f + 1) * fb] != expected[f * fb:(f + 1) * fb]]
+    check(differing, f"{name}: nothing was muted")
+    first, last = differing[0], differing[-1]
+    check(pcm[first * fb:(last + 1) * fb] == bytes((last + 1 - first) * fb),
+          f"{name}: the muted frames {first}-{last} are not all silence")
+    muted_at, unmuted_at = fmt.mute_frames
+    tolerance = int(MUTE_TOLERANCE_S * fmt.rate)
+    check(abs(first - muted_at) <= tolerance and abs(last + 1 - unmuted_at) <= tolerance,
+          f"{name}: silence at frames {first}-{last + 1}, mute was set at {muted_at} and cleared "
+          f"at {unmuted_at} (tolerance {tolerance})")
+    log(f"{name}: frames {first}-{last + 1} silent (mute set at frame {muted_at}, cleared at "
+        f"{unmuted_at}); everything else identical to the signal")
+    return expected
 
 
 def check_notifications(played_lines, runs):
@@ -411,6 +441,8 @@ def check_stream(index, fmt, frames, datagrams):
                   f"run {index} ({fmt}): datagram {count - 1} is {len(datagrams[count - 1][1])} "
                   f"bytes")
     name = f"run {index} ({fmt})"
+    if fmt.mute_frames is not None and len(pcm) == len(expected):
+        pcm = check_muted_region(name, fmt, pcm, expected)
     if len(pcm) < len(expected) and expected.endswith(pcm):
         lost = len(expected) - len(pcm)
         raise Failure(f"{name}: the first {lost} bytes ({lost // PAYLOAD_BYTES} datagrams) never "
@@ -460,6 +492,38 @@ def product(args):
     started = time.monotonic()
     play_and_check(args, formats, [])
     log(f"{len(formats)} formats byte-exact in {time.monotonic() - started:.1f} s")
+
+
+def mute(args):
+    """The topology mute node, set 1 s into RUN and cleared at 2 s: silence goes out in its
+    place (the stream keeps its timing), then the signal again; read back through GET."""
+    fmt = Format("48000/16/2/0x3/3")
+    fmt.mute_at_ms, fmt.unmute_at_ms = 1000, 2000
+
+    def mute_frames(recorded):
+        portcls = recorded[PORTCLS_RECORD]
+        on = fields(find(portcls, "mute set ")[0])
+        off = fields(find(portcls, "mute cleared ")[0])
+        check(on["status"] == off["status"] == "0x00000000" and on["read_back"] == "1" and
+              off["read_back"] == "0", f"KSPROPERTY_AUDIO_MUTE: {on} {off}")
+        fmt.mute_frames = (int(on["at_frame"]), int(off["at_frame"]))
+
+    play_and_check(args, [fmt], [], before_datagrams=mute_frames)
+
+
+def surprise(args):
+    """IRP_MN_SURPRISE_REMOVAL while a stream runs; the audio engine then stops and closes the
+    stream, REMOVE and unload follow: everything played up to STOP leaves, nothing after, and
+    the teardown is clean (references, socket, WSK registration)."""
+    fmt = Format("48000/16/2/0x3/3")
+    fmt.surprise_at_ms = 1000
+    recorded, _ = play_and_check(args, [fmt], [])
+    portcls = recorded[PORTCLS_RECORD]
+    check("surprise removal device=0" in portcls, "the driver did not pass SURPRISE_REMOVAL on")
+    f = fields(find(portcls, "surprise_removal ")[0])
+    check(f["status"] == "0x00000000", f"IRP_MN_SURPRISE_REMOVAL: {f}")
+    played = int(fields(find(portcls, "played index=0")[0])["run_ms"])
+    check(played < 1500, f"the stream ran {played} ms, not stopped after the removal")
 
 
 def two_devices(args):
@@ -553,7 +617,7 @@ def check_rate(datagrams, rate, frame_bytes):
     t0 = datagrams[0][0]
     lateness = [(t - t0) - frames / rate for (t, _, _), frames in zip(datagrams, frames_through)]
     span = frames_through[-1] / rate
-    check(span >= 6, f"only {span:.1f} s of audio: too short to measure the rate")
+    check(span >= 18, f"only {span:.1f} s of audio: too short to measure the rate")
     window = 2.0
     head = [i for i, f in enumerate(frames_through) if f / rate <= window]
     tail = [i for i, f in enumerate(frames_through) if f / rate >= span - window]
@@ -605,7 +669,8 @@ def main():
     for name in ("prefix", "wine64", "wineserver", "driver", "portcls", "netio", "runner"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("command", choices=["prefix", "stream", "product", "registry", "silence",
-                                            "setformat", "refused", "twodevices"])
+                                            "setformat", "refused", "twodevices", "mute",
+                                            "surprise"])
     parser.add_argument("--seconds", type=float, default=0.1, help="RUN time per stream (product)")
     parser.add_argument("--format", action="append", default=[],
                         help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
@@ -628,6 +693,10 @@ def main():
             product(args)
         elif args.command == "twodevices":
             two_devices(args)
+        elif args.command == "mute":
+            mute(args)
+        elif args.command == "surprise":
+            surprise(args)
         elif args.command == "registry":
             registry(args)
         elif args.command == "silence":
