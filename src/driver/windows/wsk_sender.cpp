@@ -123,11 +123,11 @@ void NTAPI WskSender::openWorkItem(PDEVICE_OBJECT, PVOID context) {
   InterlockedExchange(&self->state_, kClosed);  // the last access to *self
 }
 
-NTSTATUS WskSender::setOption(ULONG option, ULONG value, SIZE_T size) {
+NTSTATUS WskSender::setOption(ULONG level, ULONG option, ULONG value, SIZE_T size) {
   PWSK_SOCKET socket = socket_;
   const auto* dispatch = socketDispatch_;
   return callAndWait([&](PIRP irp) {
-    return dispatch->Basic.WskControlSocket(socket, WskSetOption, option, kIpprotoIp, size, &value,
+    return dispatch->Basic.WskControlSocket(socket, WskSetOption, option, level, size, &value,
                                             0, nullptr, nullptr, irp);
   });
 }
@@ -153,18 +153,22 @@ NTSTATUS WskSender::openSocket() {
   socketDispatch_ = static_cast<const WSK_PROVIDER_DATAGRAM_DISPATCH*>(socket_->Dispatch);
 
   // Options are best effort: audio still flows without them, so a failure is only logged.
+  // SO_BROADCAST always: a broadcast destination (255.255.255.255 or a subnet's, which the
+  // driver cannot tell from a unicast address without the netmask) is refused without it.
+  status = setOption(kSolSocket, kSoBroadcast, 1, sizeof(ULONG));
+  if (!NT_SUCCESS(status)) SCREAM_LOG_ERROR("SO_BROADCAST failed: 0x%08lx\n", status);
   if (settings_.isMulticast() && settings_.ttl != 0) {
-    status = setOption(kIpMulticastTtl, settings_.ttl, sizeof(ULONG));
+    status = setOption(kIpprotoIp, kIpMulticastTtl, settings_.ttl, sizeof(ULONG));
     if (!NT_SUCCESS(status)) SCREAM_LOG_ERROR("IP_MULTICAST_TTL failed: 0x%08lx\n", status);
   }
   if (settings_.isMulticast() && !settings_.multicastInterface.isAny()) {
     ULONG address = 0;  // IN_ADDR: the octets in network order, as they sit in memory
     RtlCopyMemory(&address, settings_.multicastInterface.octets, sizeof(address));
-    status = setOption(kIpMulticastIf, address, sizeof(address));
+    status = setOption(kIpprotoIp, kIpMulticastIf, address, sizeof(address));
     if (!NT_SUCCESS(status)) SCREAM_LOG_ERROR("IP_MULTICAST_IF failed: 0x%08lx\n", status);
   }
   if (settings_.dscp != 0) {
-    status = setOption(kIpTos, static_cast<ULONG>(settings_.dscp) << 2, sizeof(ULONG));
+    status = setOption(kIpprotoIp, kIpTos, static_cast<ULONG>(settings_.dscp) << 2, sizeof(ULONG));
     if (!NT_SUCCESS(status)) SCREAM_LOG_ERROR("IP_TOS (DSCP) failed: 0x%08lx\n", status);
   }
 

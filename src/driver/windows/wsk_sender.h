@@ -66,7 +66,7 @@ class WskSender {
   static NTSTATUS NTAPI sendCompleted(PDEVICE_OBJECT device, PIRP irp, PVOID context);
   NTSTATUS openSocket();  // PASSIVE_LEVEL, in the work item
   void closeSocket();     // PASSIVE_LEVEL
-  NTSTATUS setOption(ULONG option, ULONG value, SIZE_T size);
+  NTSTATUS setOption(ULONG level, ULONG option, ULONG value, SIZE_T size);
   NTSTATUS allocatePackets();
   void freePackets();
   void release(Packet* packet, bool dropped);  // back to the pool

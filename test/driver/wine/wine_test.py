@@ -129,10 +129,10 @@ def rate_marker(rate):
 class Receiver:
     """Collects every datagram on 127.0.0.1:port with its CLOCK_MONOTONIC arrival time."""
 
-    def __init__(self):
+    def __init__(self, address="127.0.0.1"):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((address, 0))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.datagrams = []
@@ -286,8 +286,14 @@ def check_negotiation(portcls):
           f"expected 18 data ranges (6 rates x 16/24/32 bit, one depth each), got {len(ranges)}")
 
 
+SOL_IP, SOL_SOCKET, SO_BROADCAST = 0, 0xFFFF, 0x20
+BROADCAST_ON = {(SOL_SOCKET, SO_BROADCAST): 1}  # set on every socket (broadcast destinations)
+
+
 def options_set(netio):
-    return {int(f["name"]): int(f["value"]) for f in map(fields, netio) if "name" in f}
+    """{(level, name): value} of every socket option the driver set."""
+    return {(int(f["level"]), int(f["name"])): int(f["value"])
+            for f in map(fields, netio) if "name" in f and "refused" not in f}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,11 +355,12 @@ def stream(args):
     play_and_check(args, [Format(text) for text in args.format], args.option, args.check_rate)
 
 
-def play_and_check(args, formats, extra_options, check_rate_too=False, before_datagrams=None):
-    """Plays `formats` one after the other to 127.0.0.1 and checks every datagram; returns the
-    records and the receiver."""
-    receiver = Receiver()
-    options = ["UnicastIPv4=s:127.0.0.1", f"UnicastPort=d:{receiver.port}"] + extra_options
+def play_and_check(args, formats, extra_options, check_rate_too=False, before_datagrams=None,
+                   destination="127.0.0.1", receive_on="127.0.0.1"):
+    """Plays `formats` one after the other to `destination` and checks every datagram; returns
+    the records and the receiver."""
+    receiver = Receiver(receive_on)
+    options = [f"UnicastIPv4=s:{destination}", f"UnicastPort=d:{receiver.port}"] + extra_options
     try:
         recorded = run_driver(args, options, [f.scenario_line() for f in formats],
                               sum((f.seconds + 0.5) * f.runs for f in formats))
@@ -461,9 +468,9 @@ def check_stream(index, fmt, frames, datagrams):
 def check_options(netio, options):
     """The socket options and the bind address the registry asked for, and nothing else."""
     values = dict(o.split("=", 1) for o in options)
-    want = {}
+    want = dict(BROADCAST_ON)
     if values.get("DSCP", "").startswith("d:") and 0 < int(values["DSCP"][2:]) < 64:
-        want[IP_TOS] = int(values["DSCP"][2:]) << 2
+        want[(SOL_IP, IP_TOS)] = int(values["DSCP"][2:]) << 2
     got = options_set(netio)
     check(got == want, f"socket options {got}, expected {want} (no multicast option on unicast)")
     bind = fields(find(netio, "bind ")[0])
@@ -492,6 +499,15 @@ def product(args):
     started = time.monotonic()
     play_and_check(args, formats, [])
     log(f"{len(formats)} formats byte-exact in {time.monotonic() - started:.1f} s")
+
+
+def broadcast(args):
+    """A broadcast destination (127.255.255.255, lo's broadcast address; inside this namespace
+    nothing else exists): sent, because the driver sets SO_BROADCAST (without it the send is
+    refused with EACCES and nothing arrives). The receiver listens on 0.0.0.0 of the namespace."""
+    play_and_check(args, [Format("48000/16/2/0x3/1")], [], destination="127.255.255.255",
+                   receive_on="0.0.0.0")
+    log("broadcast destination: every datagram arrived")
 
 
 def mute(args):
@@ -644,7 +660,8 @@ def refused(args):
     closed = fields(find(netio, "close ")[0])
     check(closed["sent"] == "0" and int(closed["refused"]) > 0, f"sends: {closed}")
     got = options_set(netio)
-    want = {IP_MULTICAST_TTL: 4, IP_MULTICAST_IF: 0x0100007F, IP_TOS: 46 << 2}
+    want = {(SOL_IP, IP_MULTICAST_TTL): 4, (SOL_IP, IP_MULTICAST_IF): 0x0100007F,
+            (SOL_IP, IP_TOS): 46 << 2, **BROADCAST_ON}
     check(got == want, f"socket options recorded {got}, expected {want}")
     log(f"refused {closed['refused']} datagrams to 239.255.77.77:4010; options {got}")
 
@@ -670,7 +687,7 @@ def main():
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("command", choices=["prefix", "stream", "product", "registry", "silence",
                                             "setformat", "refused", "twodevices", "mute",
-                                            "surprise"])
+                                            "surprise", "broadcast"])
     parser.add_argument("--seconds", type=float, default=0.1, help="RUN time per stream (product)")
     parser.add_argument("--format", action="append", default=[],
                         help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
@@ -697,6 +714,8 @@ def main():
             mute(args)
         elif args.command == "surprise":
             surprise(args)
+        elif args.command == "broadcast":
+            broadcast(args)
         elif args.command == "registry":
             registry(args)
         elif args.command == "silence":
