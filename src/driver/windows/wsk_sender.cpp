@@ -41,7 +41,6 @@ SOCKADDR_IN_KERNEL socketAddress(const scream::driver::Ipv4Address& address, uin
 
 NTSTATUS WskSender::registerClient() {
   KeInitializeEvent(&workItemIdle_, NotificationEvent, TRUE);
-  KeInitializeSpinLock(&queueLock_);
   NTSTATUS status = allocatePackets();
   if (!NT_SUCCESS(status)) return status;
   WSK_CLIENT_NPI client = {this, &kClientDispatch};
@@ -226,52 +225,32 @@ void WskSender::stage(const uint8_t* datagram, size_t size) {
   packet->buffer.Mdl = packet->mdl;
   packet->buffer.Offset = 0;
   packet->buffer.Length = size;
-  KIRQL irql;
-  KeAcquireSpinLock(&queueLock_, &irql);
-  queue_[queueTail_ % kPacketCount] = packet;  // never full: a queued packet is busy
-  ++queueTail_;
-  KeReleaseSpinLock(&queueLock_, irql);
+  if (!staged_.push(packet)) release(packet, true);  // never full: a queued packet is busy
 }
 
 void WskSender::transmit() {
-  while (InterlockedCompareExchange(&transmitting_, 1, 0) == 0) {
-    for (;;) {
-      KIRQL irql;
-      KeAcquireSpinLock(&queueLock_, &irql);
-      Packet* packet = nullptr;
-      if (queueHead_ != queueTail_) packet = queue_[queueHead_++ % kPacketCount];
-      KeReleaseSpinLock(&queueLock_, irql);
-      if (packet == nullptr) break;
-      // Still counted in flight, so the socket cannot be closed under this send.
-      if (state_ != kOpen) {
-        release(packet, true);
-        continue;
-      }
-      IoReuseIrp(packet->irp, STATUS_UNSUCCESSFUL);
-      // The Ex variant references the device object until the completion routine has returned,
-      // so the driver cannot be unloaded while its code still runs there (the routine frees the
-      // last packet). It allocates a little for that; if it cannot, the datagram is dropped.
-      // Without it (Wine, see kernel_routines.h) the plain routine is set.
-      if (g_kernel.setCompletionRoutineEx != nullptr) {
-        if (!NT_SUCCESS(g_kernel.setCompletionRoutineEx(device_, packet->irp, sendCompleted,
-                                                        packet, TRUE, TRUE, TRUE))) {
-          release(packet, true);
-          continue;
-        }
-      } else {
-        IoSetCompletionRoutine(packet->irp, sendCompleted, packet, TRUE, TRUE, TRUE);
-      }
-      socketDispatch_->WskSendTo(socket_, &packet->buffer, 0, &remote_, 0, nullptr, packet->irp);
+  staged_.drain([this](Packet* packet) {
+    // Still counted in flight, so the socket cannot be closed under this send.
+    if (state_ != kOpen) {
+      release(packet, true);
+      return;
     }
-    InterlockedExchange(&transmitting_, 0);
-    // A packet staged after the drain found the queue empty and before the token was put back
-    // would otherwise wait for the next transmit(): look again.
-    KIRQL irql;
-    KeAcquireSpinLock(&queueLock_, &irql);
-    const bool more = queueHead_ != queueTail_;
-    KeReleaseSpinLock(&queueLock_, irql);
-    if (!more) break;
-  }
+    IoReuseIrp(packet->irp, STATUS_UNSUCCESSFUL);
+    // The Ex variant references the device object until the completion routine has returned,
+    // so the driver cannot be unloaded while its code still runs there (the routine frees the
+    // last packet). It allocates a little for that; if it cannot, the datagram is dropped.
+    // Without it (Wine, see kernel_routines.h) the plain routine is set.
+    if (g_kernel.setCompletionRoutineEx != nullptr) {
+      if (!NT_SUCCESS(g_kernel.setCompletionRoutineEx(device_, packet->irp, sendCompleted, packet,
+                                                      TRUE, TRUE, TRUE))) {
+        release(packet, true);
+        return;
+      }
+    } else {
+      IoSetCompletionRoutine(packet->irp, sendCompleted, packet, TRUE, TRUE, TRUE);
+    }
+    socketDispatch_->WskSendTo(socket_, &packet->buffer, 0, &remote_, 0, nullptr, packet->irp);
+  });
 }
 
 void WskSender::release(Packet* packet, bool dropped) {

@@ -11,11 +11,12 @@
 // Why stage and transmit: WskSendTo is a call into another driver, of unknown length, and Wine runs
 // overlapping timer DPCs that would all spin on the stream lock meanwhile. stage() only copies the
 // datagram into a free packet and queues it, in stream order; transmit() hands the queued packets
-// to WSK in that order. Whoever finds the transmit token free drains the queue; a DPC that finds it
-// taken leaves its packets to the holder, so no one waits and the order on the wire is the order
-// of stage().
+// to WSK in that order (driver/core/ordered_handoff.h, host-tested: whoever finds the token free
+// drains the queue; a DPC that finds it taken leaves its packets to the holder, so no one waits
+// and the order on the wire is the order of stage()).
 #pragma once
 
+#include "driver/core/ordered_handoff.h"
 #include "driver/core/sender_settings.h"
 #include "wsk.h"
 
@@ -88,10 +89,14 @@ class WskSender {
   volatile LONG64 dropped_ = 0;
   Packet* packets_ = nullptr;
   uint8_t* packetData_ = nullptr;
+  // The queue's lock; KSPIN_LOCK zero is an initialised lock. The IRQL it saves belongs to
+  // whoever holds it.
+  struct SpinLock {
+    KSPIN_LOCK spinLock;
+    KIRQL irql;
+    void lock() { KeAcquireSpinLock(&spinLock, &irql); }
+    void unlock() { KeReleaseSpinLock(&spinLock, irql); }
+  };
   // Staged packets in stream order (a packet is queued at most once, so kPacketCount suffices).
-  KSPIN_LOCK queueLock_{};
-  Packet* queue_[kPacketCount] = {};
-  ULONG queueHead_ = 0;  // next to transmit
-  ULONG queueTail_ = 0;  // next free slot
-  volatile LONG transmitting_ = 0;  // the transmit token
+  scream::driver::OrderedHandoff<Packet*, kPacketCount, SpinLock> staged_{};
 };
