@@ -40,6 +40,7 @@ SOCKADDR_IN_KERNEL socketAddress(const scream::driver::Ipv4Address& address, uin
 }  // namespace
 
 NTSTATUS WskSender::registerClient() {
+  if (registered_) return STATUS_SUCCESS;  // a START after a STOP (rebalance): still registered
   KeInitializeEvent(&workItemIdle_, NotificationEvent, TRUE);
   NTSTATUS status = allocatePackets();
   if (!NT_SUCCESS(status)) return status;
