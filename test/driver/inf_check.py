@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Consistency of scream.inf with the driver: interface names equal the PcRegisterSubdevice names,
 KS category GUIDs equal the headers' (KSCATEGORY_REALTIME as WINDOWS-DRIVER.md gives it), the
-service is "Scream" (registry path of the options), the hardware id is the installer's.
+service is "Scream" (registry path of the options), the hardware id is the installer's; the
+topology interface opts endpoint 0 in to event-driven mode only if the wave stream really
+implements notification events.
 Usage: inf_check.py scream.inf [adapter.cpp scream_install.cpp]"""
+import os
 import re
 import sys
 
@@ -14,7 +17,15 @@ EXPECTED_STRINGS = {
     "KSCATEGORY_REALTIME": '"{EB115FFC-10C8-4964-831D-6DCB02E6F23F}"',
     "KSCATEGORY_TOPOLOGY": '"{DDA54A40-1E4C-11D1-A050-405705C10000}"',
     "Scream.DeviceDesc": '"Scream (Network)"',
+    "PKEY_AudioEndpoint_Association": '"{1DA5D803-D492-4EDD-8C23-E0C0FFEE7F0E},2"',
+    "PKEY_AudioEndpoint_Supports_EventDriven_Mode": '"{1DA5D803-D492-4EDD-8C23-E0C0FFEE7F0E},7"',
+    "KSNODETYPE_ANY": '"{00000000-0000-0000-0000-000000000000}"',
 }
+
+
+def section(text, name):
+    match = re.search(r"^\[" + re.escape(name) + r"\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    return match.group(1) if match else ""
 
 
 def main():
@@ -29,7 +40,18 @@ def main():
                    r"%KSCATEGORY_REALTIME%,\s*%KSNAME_Wave%", r"%KSCATEGORY_TOPOLOGY%,\s*%KSNAME_Topology%"]:
         if not re.search(needed, text):
             failures.append("missing: " + needed)
+    topology = section(text, "Scream.Interface.Topology.AddReg")
+    event_driven = re.search(r"^HKR,EP\\0,%PKEY_AudioEndpoint_Supports_EventDriven_Mode%,0x00010001,0x1\s*$",
+                             topology, re.M)
+    if not event_driven or not re.search(r"^HKR,EP\\0,%PKEY_AudioEndpoint_Association%,,%KSNODETYPE_ANY%",
+                                         topology, re.M):
+        failures.append("topology interface does not opt endpoint 0 in to event-driven mode")
     if len(sys.argv) == 4:
+        stream = open(os.path.join(os.path.dirname(sys.argv[2]), "wave_stream.h"), encoding="utf-8").read()
+        for needed in ("IMiniportWaveRTStreamNotification", "AllocateBufferWithNotification",
+                       "RegisterNotificationEvent"):
+            if event_driven and needed not in stream:
+                failures.append("event-driven mode advertised but wave_stream.h lacks " + needed)
         adapter = open(sys.argv[2], encoding="utf-8").read()
         installer = open(sys.argv[3], encoding="utf-8").read()
         for name in ('L"Wave"', 'L"Topology"'):

@@ -1,11 +1,18 @@
 // Plain WDM PortCls adapter: DriverEntry, AddDevice, StartDevice (creates the topology and
 // WaveRT subdevices and connects them), PnP removal and unload chained to PortCls's.
+#include "com_object.h"
 #include "driver_globals.h"
 #include "registry_settings.h"
+#include "kernel_routines.h"
 #include "topology_miniport.h"
 #include "wave_miniport.h"
 
 DriverGlobals g_driver;
+
+DeviceState* deviceStateOf(PDEVICE_OBJECT device) {
+  return reinterpret_cast<DeviceState*>(static_cast<UCHAR*>(device->DeviceExtension) +
+                                        PORT_CLASS_DEVICE_EXTENSION_SIZE);
+}
 
 namespace {
 
@@ -23,7 +30,7 @@ NTSTATUS installSubdevice(PDEVICE_OBJECT device, PIRP irp, PRESOURCELIST resourc
   PPORT created = nullptr;
   NTSTATUS status = PcNewPort(&created, portClass);
   if (!NT_SUCCESS(status)) return status;
-  Miniport* miniport = createComObject<Miniport>();
+  Miniport* miniport = createComObject<Miniport>(deviceStateOf(device));
   if (miniport == nullptr) {
     created->Release();
     return STATUS_INSUFFICIENT_RESOURCES;
@@ -40,9 +47,21 @@ NTSTATUS installSubdevice(PDEVICE_OBJECT device, PIRP irp, PRESOURCELIST resourc
   return STATUS_SUCCESS;
 }
 
+// Tears the device's sender down (PASSIVE_LEVEL; no stream of the device is open).
+void stopSender(DeviceState* state) {
+  state->sender.detachDevice();
+  state->sender.unregisterClient();
+}
+
 NTSTATUS NTAPI startDevice(PDEVICE_OBJECT device, PIRP irp, PRESOURCELIST resources) {
-  NTSTATUS status = g_driver.sender.attachDevice(device);
-  if (!NT_SUCCESS(status)) return status;
+  DeviceState* state = deviceStateOf(device);
+  state->sender.configure(g_driver.settings);
+  NTSTATUS status = state->sender.registerClient();
+  if (NT_SUCCESS(status)) status = state->sender.attachDevice(device);
+  if (!NT_SUCCESS(status)) {
+    stopSender(state);
+    return status;
+  }
   PPORT topology = nullptr;
   PPORT wave = nullptr;
   status = installSubdevice<TopologyMiniport>(device, irp, resources, CLSID_PortTopology,
@@ -61,18 +80,26 @@ NTSTATUS NTAPI startDevice(PDEVICE_OBJECT device, PIRP irp, PRESOURCELIST resour
 }
 
 NTSTATUS NTAPI addDevice(PDRIVER_OBJECT driver, PDEVICE_OBJECT physicalDevice) {
-  return PcAddAdapterDevice(driver, physicalDevice, startDevice, kMaxMiniports, 0);
+  // The extension size is the total: PortCls's part, then ours.
+  NTSTATUS status = PcAddAdapterDevice(driver, physicalDevice, startDevice, kMaxMiniports,
+                                       PORT_CLASS_DEVICE_EXTENSION_SIZE + sizeof(DeviceState));
+  if (!NT_SUCCESS(status)) return status;
+  // PcAddAdapterDevice creates the FDO; it is the last device object the driver created.
+  PDEVICE_OBJECT device = driver->DeviceObject;
+  if (device == nullptr) return STATUS_UNSUCCESSFUL;
+  ::new (deviceStateOf(device)) DeviceState();
+  return STATUS_SUCCESS;
 }
 
 NTSTATUS NTAPI dispatchPnp(PDEVICE_OBJECT device, PIRP irp) {
   const PIO_STACK_LOCATION stack = IoGetCurrentIrpStackLocation(irp);
-  // Streams are gone by now; the socket and the work item (tied to this device) go too.
-  if (stack->MinorFunction == IRP_MN_REMOVE_DEVICE) g_driver.sender.detachDevice();
+  // The device's streams are gone by now (PortCls's own handles closed); its socket, work item
+  // and WSK registration go too. Other devices are untouched.
+  if (stack->MinorFunction == IRP_MN_REMOVE_DEVICE) stopSender(deviceStateOf(device));
   return PcDispatchIrp(device, irp);
 }
 
 void NTAPI driverUnload(PDRIVER_OBJECT driver) {
-  g_driver.sender.unregisterClient();
   if (g_driver.portClsUnload != nullptr) g_driver.portClsUnload(driver);
 }
 
@@ -80,17 +107,12 @@ void NTAPI driverUnload(PDRIVER_OBJECT driver) {
 
 extern "C" NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT driver, PUNICODE_STRING registryPath) {
   loadSenderSettings(registryPath, &g_driver.settings);
-  g_driver.sender.configure(g_driver.settings);
+  resolveKernelRoutines();
   if (g_driver.settings.ivshmemMiB != 0) {
     SCREAM_LOG_ERROR("UseIVSHMEM is not supported by this driver; sending over the network\n");
   }
-  NTSTATUS status = g_driver.sender.registerClient();
+  const NTSTATUS status = PcInitializeAdapterDriver(driver, registryPath, addDevice);
   if (!NT_SUCCESS(status)) return status;
-  status = PcInitializeAdapterDriver(driver, registryPath, addDevice);
-  if (!NT_SUCCESS(status)) {
-    g_driver.sender.unregisterClient();
-    return status;
-  }
   g_driver.portClsUnload = driver->DriverUnload;
   driver->DriverUnload = driverUnload;
   driver->MajorFunction[IRP_MJ_PNP] = dispatchPnp;

@@ -1,6 +1,12 @@
-// State shared by the whole driver. There is one root-enumerated device per driver, so the
-// settings, the socket and the mute switch live here rather than in a device extension.
-// Every member is constant-initialised (no static constructor runs in a driver).
+// State of the driver and of each device.
+//
+// Driver-wide (g_driver, constant-initialised: no static constructor runs in a driver): the
+// options read from the service key in DriverEntry, read-only afterwards, and PortCls's unload
+// routine.
+//
+// Per device (DeviceState, in the device extension behind PortCls's part): the WSK registration,
+// socket, packet pool and work item, and the mute switch. Each root-enumerated device is its
+// own endpoint and sender; removing one closes only its own socket.
 #pragma once
 
 #include "driver/core/sender_settings.h"
@@ -8,9 +14,15 @@
 
 struct DriverGlobals {
   scream::driver::SenderSettings settings{};
-  WskSender sender{};
   PDRIVER_UNLOAD portClsUnload = nullptr;  // PortCls's unload, chained from ours
-  volatile LONG muted = 0;                 // topology mute node; the stream DPC reads it
 };
 
 extern DriverGlobals g_driver;
+
+struct DeviceState {
+  WskSender sender{};
+  volatile LONG muted = 0;  // topology mute node; the stream's timer callback reads it
+};
+
+// The DeviceState of a device created by PcAddAdapterDevice (adapter.cpp).
+DeviceState* deviceStateOf(PDEVICE_OBJECT device);

@@ -48,6 +48,11 @@ static_assert(FIELD_OFFSET(KSRTAUDIO_HWREGISTER, Numerator) == 16, "KSRTAUDIO_HW
 static_assert(FIELD_OFFSET(KSRTAUDIO_HWREGISTER, Accuracy) == 32, "KSRTAUDIO_HWREGISTER layout");
 static_assert(sizeof(KSRTAUDIO_HWLATENCY) == 12, "KSRTAUDIO_HWLATENCY layout");
 
+// The driver's own bug-check code ('SCRM'; 0xDEADDEAD, used before, is MANUALLY_INITIATED_CRASH1,
+// the debugger's, and would hide whose bug it was). Parameter 1 says what happened.
+constexpr ULONG kScreamBugCheckCode = 0x5343524D;
+constexpr ULONG_PTR kScreamBugCheckPureVirtualCall = 1;  // parameter 2: the caller's address
+
 // Pool tag of every allocation the driver makes ('Scrm' as it reads in a pool dump).
 constexpr ULONG kScreamPoolTag = 0x6D726353;  // 'Scrm' little endian
 

@@ -22,5 +22,8 @@ void operator delete(void* pointer, POOL_TYPE, ULONG tag) noexcept {
   if (pointer != nullptr) ExFreePoolWithTag(pointer, tag);
 }
 
-// A call through an unset vtable slot is a driver bug; stop with a recognisable code.
-extern "C" void __cxa_pure_virtual() { KeBugCheckEx(0xDEADDEAD, 0, 0, 0, 0); }
+// A call through an unset vtable slot is a driver bug; stop with the driver's own code.
+extern "C" void __cxa_pure_virtual() {
+  KeBugCheckEx(kScreamBugCheckCode, kScreamBugCheckPureVirtualCall,
+               reinterpret_cast<ULONG_PTR>(__builtin_return_address(0)), 0, 0);
+}

@@ -1,4 +1,4 @@
-// Topology miniport: static description only; the mute state lives in g_driver.
+// Topology miniport: static description only; the mute state lives in the device's DeviceState.
 #include "topology_miniport.h"
 
 STDMETHODIMP_(NTSTATUS) TopologyMiniport::QueryInterface(REFIID iid, PVOID* object) {

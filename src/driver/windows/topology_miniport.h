@@ -5,6 +5,8 @@
 
 #include "com_object.h"
 
+struct DeviceState;
+
 enum TopologyPin : ULONG { kTopologyPinFromWave = 0, kTopologyPinLineOut = 1 };
 
 extern const PCFILTER_DESCRIPTOR kTopologyFilterDescriptor;
@@ -14,8 +16,10 @@ NTSTATUS NTAPI handleMuteProperty(PPCPROPERTY_REQUEST request);
 
 class TopologyMiniport : public ComObject<TopologyMiniport, IMiniportTopology> {
  public:
-  TopologyMiniport() = default;
+  explicit TopologyMiniport(DeviceState* device) : device_(device) {}
   ~TopologyMiniport() = default;
+
+  DeviceState* device() const { return device_; }
 
   STDMETHODIMP_(NTSTATUS) QueryInterface(REFIID iid, PVOID* object) override;
   STDMETHODIMP_(NTSTATUS) GetDescription(PPCFILTER_DESCRIPTOR* description) override;
@@ -25,4 +29,7 @@ class TopologyMiniport : public ComObject<TopologyMiniport, IMiniportTopology> {
                                                 PULONG resultantFormatLength) override;
   STDMETHODIMP_(NTSTATUS) Init(PUNKNOWN unknownAdapter, PRESOURCELIST resourceList,
                                PPORTTOPOLOGY port) override;
+
+ private:
+  DeviceState* device_;
 };

@@ -1,5 +1,6 @@
 // KSPROPERTY_AUDIO_MUTE for the mute node. One switch for all channels: the wire carries either
-// the audio or silence. The stream's DPC reads g_driver.muted on every tick.
+// the audio or silence. The device's stream reads DeviceState::muted on every tick. PortCls
+// passes the miniport as the request's MajorTarget.
 #include "driver_globals.h"
 #include "topology_miniport.h"
 
@@ -40,13 +41,16 @@ NTSTATUS NTAPI handleMuteProperty(PPCPROPERTY_REQUEST request) {
     request->ValueSize = sizeof(BOOL);
     return STATUS_BUFFER_TOO_SMALL;
   }
+  auto* miniport = static_cast<TopologyMiniport*>(
+      static_cast<IMiniportTopology*>(static_cast<IUnknown*>(request->MajorTarget)));
+  DeviceState* device = miniport->device();
   if (request->Verb & KSPROPERTY_TYPE_GET) {
-    *static_cast<PBOOL>(request->Value) = g_driver.muted != 0 ? TRUE : FALSE;
+    *static_cast<PBOOL>(request->Value) = device->muted != 0 ? TRUE : FALSE;
     request->ValueSize = sizeof(BOOL);
     return STATUS_SUCCESS;
   }
   if (request->Verb & KSPROPERTY_TYPE_SET) {
-    InterlockedExchange(&g_driver.muted, *static_cast<PBOOL>(request->Value) ? 1 : 0);
+    InterlockedExchange(&device->muted, *static_cast<PBOOL>(request->Value) ? 1 : 0);
     return STATUS_SUCCESS;
   }
   return STATUS_INVALID_DEVICE_REQUEST;

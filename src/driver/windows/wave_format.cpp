@@ -1,64 +1,72 @@
-// Reading the audio engine's format. Whether a format is playable is protocol::validateFormat's
-// call; this file only unpacks the KS structures and applies the endpoint's advertised limits.
+// Reading the audio engine's format into the endpoint rule (driver/core/endpoint_formats.h).
 #include "wave_format.h"
+
+using scream::driver::WaveDescription;
+using scream::driver::WaveVerdict;
 
 namespace {
 
+const GUID kTypeAudio = {STATIC_KSDATAFORMAT_TYPE_AUDIO};
 const GUID kSubtypePcm = {STATIC_KSDATAFORMAT_SUBTYPE_PCM};
 const GUID kSpecifierWaveFormatEx = {STATIC_KSDATAFORMAT_SPECIFIER_WAVEFORMATEX};
 
-// The speaker mask a plain WAVEFORMATEX implies (it carries none).
-ULONG defaultChannelMask(ULONG channels) {
-  switch (channels) {
-    case 1: return KSAUDIO_SPEAKER_MONO;
-    case 2: return KSAUDIO_SPEAKER_STEREO;
-    case 4: return KSAUDIO_SPEAKER_QUAD;
-    case 6: return KSAUDIO_SPEAKER_5POINT1;
-    case 8: return KSAUDIO_SPEAKER_7POINT1_SURROUND;
-    default: return 0;
-  }
-}
-
-bool isSupportedRate(ULONG rate) {
-  for (ULONG supported : kSupportedRates) {
-    if (rate == supported) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
-bool toProtocolFormat(const KSDATAFORMAT* dataFormat, scream::protocol::Format* format) {
-  if (dataFormat == nullptr || !IsEqualGUIDAligned(dataFormat->Specifier, kSpecifierWaveFormatEx) ||
-      dataFormat->FormatSize < sizeof(KSDATAFORMAT) + sizeof(WAVEFORMATEX)) {
-    return false;
+WaveVerdict judgeDataFormat(const KSDATAFORMAT* dataFormat, ULONG size,
+                            scream::protocol::Format* format) {
+  if (dataFormat == nullptr || size < sizeof(KSDATAFORMAT) + sizeof(WAVEFORMATEX) ||
+      dataFormat->FormatSize < sizeof(KSDATAFORMAT) + sizeof(WAVEFORMATEX) ||
+      dataFormat->FormatSize > size ||
+      !IsEqualGUIDAligned(dataFormat->MajorFormat, kTypeAudio) ||
+      !IsEqualGUIDAligned(dataFormat->Specifier, kSpecifierWaveFormatEx)) {
+    return WaveVerdict::kNotIntegerPcm;
   }
   const auto* wave = reinterpret_cast<const WAVEFORMATEX*>(dataFormat + 1);
-  ULONG channelMask = defaultChannelMask(wave->nChannels);
+  WaveDescription description;
+  description.sampleRate = wave->nSamplesPerSec;
+  description.channels = wave->nChannels;
+  description.containerBits = wave->wBitsPerSample;
+  description.blockAlign = wave->nBlockAlign;
+  description.avgBytesPerSecond = wave->nAvgBytesPerSec;
   if (wave->wFormatTag == WAVE_FORMAT_EXTENSIBLE) {
-    if (dataFormat->FormatSize < sizeof(KSDATAFORMAT) + sizeof(WAVEFORMATEXTENSIBLE)) return false;
-    const auto* extensible = reinterpret_cast<const WAVEFORMATEXTENSIBLE*>(wave);
-    if (!IsEqualGUIDAligned(extensible->SubFormat, kSubtypePcm) ||
-        extensible->Samples.wValidBitsPerSample != wave->wBitsPerSample) {
-      return false;  // float, or 24-in-32 containers: not what the wire carries
+    if (dataFormat->FormatSize < sizeof(KSDATAFORMAT) + sizeof(WAVEFORMATEXTENSIBLE) ||
+        wave->cbSize < sizeof(WAVEFORMATEXTENSIBLE) - sizeof(WAVEFORMATEX)) {
+      return WaveVerdict::kNotIntegerPcm;
     }
-    channelMask = extensible->dwChannelMask;
-  } else if (wave->wFormatTag != WAVE_FORMAT_PCM) {
-    return false;
+    const auto* extensible = reinterpret_cast<const WAVEFORMATEXTENSIBLE*>(wave);
+    description.extensible = true;
+    description.integerPcm = IsEqualGUIDAligned(extensible->SubFormat, kSubtypePcm) &&
+                             IsEqualGUIDAligned(dataFormat->SubFormat, kSubtypePcm);
+    description.validBits = extensible->Samples.wValidBitsPerSample;
+    description.channelMask = extensible->dwChannelMask;
+  } else {
+    description.integerPcm = wave->wFormatTag == WAVE_FORMAT_PCM &&
+                             IsEqualGUIDAligned(dataFormat->SubFormat, kSubtypePcm);
   }
-  if (!isSupportedRate(wave->nSamplesPerSec) || wave->wBitsPerSample < kMinBits ||
-      wave->wBitsPerSample > kMaxBits || wave->nChannels == 0 || wave->nChannels > kMaxChannels ||
-      wave->nBlockAlign != wave->nChannels * (wave->wBitsPerSample / 8)) {
-    return false;
-  }
-  scream::protocol::Format candidate;
-  candidate.sampleRate = wave->nSamplesPerSec;
-  candidate.bitsPerSample = static_cast<uint8_t>(wave->wBitsPerSample);
-  candidate.channels = static_cast<uint8_t>(wave->nChannels);
-  candidate.channelMask = static_cast<uint16_t>(channelMask);  // the wire has 16 bits of it
-  if (scream::protocol::validateFormat(candidate) != scream::protocol::FormatError::kOk) {
-    return false;
-  }
-  *format = candidate;
-  return true;
+  return scream::driver::judgeWave(description, format);
+}
+
+bool toProtocolFormat(const KSDATAFORMAT* dataFormat, scream::protocol::Format* format) {
+  if (dataFormat == nullptr) return false;
+  return judgeDataFormat(dataFormat, dataFormat->FormatSize, format) == WaveVerdict::kAccepted;
+}
+
+void makeDataFormat(const scream::protocol::Format& format, ExtensibleDataFormat* out) {
+  RtlZeroMemory(out, sizeof(*out));
+  const USHORT blockAlign = static_cast<USHORT>(format.bytesPerFrame());
+  out->header.FormatSize = sizeof(*out);
+  out->header.SampleSize = blockAlign;
+  out->header.MajorFormat = kTypeAudio;
+  out->header.SubFormat = kSubtypePcm;
+  out->header.Specifier = kSpecifierWaveFormatEx;
+  out->wave.Format.wFormatTag = WAVE_FORMAT_EXTENSIBLE;
+  out->wave.Format.nChannels = format.channels;
+  out->wave.Format.nSamplesPerSec = format.sampleRate;
+  out->wave.Format.nAvgBytesPerSec = format.sampleRate * blockAlign;
+  out->wave.Format.nBlockAlign = blockAlign;
+  out->wave.Format.wBitsPerSample = format.bitsPerSample;
+  out->wave.Format.cbSize = sizeof(WAVEFORMATEXTENSIBLE) - sizeof(WAVEFORMATEX);
+  out->wave.Samples.wValidBitsPerSample = format.bitsPerSample;
+  out->wave.dwChannelMask = format.channelMask;
+  out->wave.SubFormat = kSubtypePcm;
 }

@@ -1,14 +1,25 @@
-// KS data format (WAVEFORMATEX / WAVEFORMATEXTENSIBLE) -> protocol::Format, limited to what the
-// endpoint advertises: 44.1/48/88.2/96/176.4/192 kHz, 16/24/32-bit integer PCM, 1-8 channels.
+// KS data format (WAVEFORMATEX / WAVEFORMATEXTENSIBLE) -> protocol::Format. The rule of what the
+// endpoint accepts is src/driver/core/endpoint_formats.h; this file only unpacks the KS
+// structures for it and builds the endpoint's default format.
 #pragma once
 
+#include "driver/core/endpoint_formats.h"
 #include "kernel.h"
-#include "protocol/format.h"
 
-inline constexpr ULONG kSupportedRates[] = {44100, 48000, 88200, 96000, 176400, 192000};
-inline constexpr ULONG kMinBits = 16;
-inline constexpr ULONG kMaxBits = 32;
-inline constexpr ULONG kMaxChannels = 8;
+// Judges `dataFormat` (any size the caller was given; nothing beyond it is read). On
+// kAccepted, *format (if not null) is what the stream sends.
+scream::driver::WaveVerdict judgeDataFormat(const KSDATAFORMAT* dataFormat, ULONG size,
+                                            scream::protocol::Format* format);
 
-// True and *format filled when `dataFormat` is a PCM format this endpoint can send.
+// True and *format filled when `dataFormat` (FormatSize bytes) is accepted.
 bool toProtocolFormat(const KSDATAFORMAT* dataFormat, scream::protocol::Format* format);
+
+// KSDATAFORMAT_WAVEFORMATEXTENSIBLE of the endpoint's default format.
+#pragma pack(push, 1)
+struct ExtensibleDataFormat {
+  KSDATAFORMAT header;
+  WAVEFORMATEXTENSIBLE wave;
+};
+#pragma pack(pop)
+static_assert(sizeof(ExtensibleDataFormat) == 64 + 40, "KSDATAFORMAT_WAVEFORMATEXTENSIBLE");
+void makeDataFormat(const scream::protocol::Format& format, ExtensibleDataFormat* out);

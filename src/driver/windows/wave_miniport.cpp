@@ -36,13 +36,23 @@ STDMETHODIMP_(NTSTATUS) WaveMiniport::NewStream(PMINIPORTWAVERTSTREAM* stream,
   *stream = nullptr;
   if (capture || pin != kWavePinRender) return STATUS_INVALID_PARAMETER;
   scream::protocol::Format format;
-  if (!toProtocolFormat(dataFormat, &format)) return STATUS_NO_MATCH;
+  const auto verdict =
+      judgeDataFormat(dataFormat, dataFormat != nullptr ? dataFormat->FormatSize : 0, &format);
+  if (verdict != scream::driver::WaveVerdict::kAccepted) {
+    SCREAM_LOG_INFO("NewStream: format refused: %s\n", scream::driver::describe(verdict));
+    return STATUS_NO_MATCH;
+  }
   // One sender, one stream: a second stream would interleave on the wire.
   if (InterlockedCompareExchange(&streamOpen_, 1, 0) != 0) return STATUS_INSUFFICIENT_RESOURCES;
   WaveStream* created = createComObject<WaveStream>(this, portStream, format);
   if (created == nullptr) {
     streamClosed();
     return STATUS_INSUFFICIENT_RESOURCES;
+  }
+  const NTSTATUS status = created->initialize();
+  if (!NT_SUCCESS(status)) {
+    created->Release();  // the destructor marks the stream closed
+    return status;
   }
   *stream = created;  // the creator's reference goes to PortCls
   return STATUS_SUCCESS;

@@ -9,10 +9,21 @@ enum WavePin : ULONG { kWavePinRender = 0, kWavePinBridge = 1 };
 
 extern const PCFILTER_DESCRIPTOR kWaveFilterDescriptor;
 
+// KSPROPERTY_PIN_PROPOSEDATAFORMAT2 (mingw's ks.h stops at PROPOSEDATAFORMAT = 14).
+constexpr ULONG kPinProposeDataFormat2 = 15;
+static_assert(KSPROPERTY_PIN_PROPOSEDATAFORMAT == 14, "KSPROPERTY_PIN numbering");
+
+// The wave filter's KSPROPSETID_Pin format properties (wave_properties.cpp).
+NTSTATUS NTAPI handleWaveFilterProperty(PPCPROPERTY_REQUEST request);
+
+struct DeviceState;
+
 class WaveMiniport : public ComObject<WaveMiniport, IMiniportWaveRT> {
  public:
-  WaveMiniport() = default;
+  explicit WaveMiniport(DeviceState* device) : device_(device) {}
   ~WaveMiniport();
+
+  DeviceState* device() const { return device_; }
 
   STDMETHODIMP_(NTSTATUS) QueryInterface(REFIID iid, PVOID* object) override;
 
@@ -32,6 +43,7 @@ class WaveMiniport : public ComObject<WaveMiniport, IMiniportWaveRT> {
   void streamClosed() { InterlockedExchange(&streamOpen_, 0); }
 
  private:
+  DeviceState* device_;
   PPORTWAVERT port_ = nullptr;
   volatile LONG streamOpen_ = 0;
 };

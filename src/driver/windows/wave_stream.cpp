@@ -8,35 +8,36 @@
 
 namespace {
 
-// Hands each finished datagram to the socket's packet pool; never waits.
+// Under the stream lock: copies each finished datagram into a queued packet (never waits,
+// calls no other driver). transmit() sends them once the lock is released.
 struct SendDatagram {
-  void operator()(const uint8_t* datagram, size_t size) const {
-    g_driver.sender.send(datagram, size);
-  }
+  WskSender* sender;
+  void operator()(const uint8_t* datagram, size_t size) const { sender->stage(datagram, size); }
 };
 
 }  // namespace
 
 WaveStream::WaveStream(WaveMiniport* miniport, PPORTWAVERTSTREAM portStream,
                        const scream::protocol::Format& format)
-    : miniport_(miniport), portStream_(portStream), format_(format) {
+    : miniport_(miniport), device_(miniport->device()), portStream_(portStream), format_(format) {
   portStream_->AddRef();
   miniport_->AddRef();
   KeInitializeSpinLock(&lock_);
-  KeInitializeTimerEx(&timer_, NotificationTimer);
-  KeInitializeDpc(&dpc_, timerDpc, this);
   engine_.setSilenceThreshold(g_driver.settings.silenceThresholdFrames);
   LARGE_INTEGER frequency;
   KeQueryPerformanceCounter(&frequency);
   counterFrequency_ = static_cast<uint64_t>(frequency.QuadPart);
 }
 
+NTSTATUS WaveStream::initialize() { return timer_.initialize(onTimer, this); }
+
 WaveStream::~WaveStream() {
-  stopTimer();
+  timer_.destroy();
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  engine_.stop(SendDatagram{});
+  engine_.stop(SendDatagram{&device_->sender});
   KeReleaseSpinLock(&lock_, irql);
+  device_->sender.transmit();
   freeBuffer();
   miniport_->streamClosed();
   miniport_->Release();
@@ -74,11 +75,11 @@ STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
   // The socket is created by a work item: start it when the stream leaves STOP, and give it a
   // bounded moment before RUN starts the clock. (Requested on RUN alone, the datagrams of the
   // first milliseconds were dropped while it was still opening; found by the Wine tests.)
-  if (state_ == KSSTATE_STOP) g_driver.sender.requestOpen();
+  if (state_ == KSSTATE_STOP) device_->sender.requestOpen();
   if (state == KSSTATE_RUN) {
     if (buffer_ == nullptr) return STATUS_INVALID_DEVICE_STATE;
-    g_driver.sender.requestOpen();
-    g_driver.sender.awaitOpen(kSocketOpenWaitMs);  // SetState runs at PASSIVE_LEVEL
+    device_->sender.requestOpen();
+    device_->sender.awaitOpen(kSocketOpenWaitMs);  // SetState runs at PASSIVE_LEVEL
     KeAcquireSpinLock(&lock_, &irql);
     NTSTATUS status = STATUS_SUCCESS;
     if (engine_.started()) {
@@ -93,13 +94,15 @@ STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
   } else if (state_ == KSSTATE_RUN) {  // RUN -> PAUSE (KS steps through every state)
     stopTimer();
     KeAcquireSpinLock(&lock_, &irql);
-    engine_.pause(counterNow(), SendDatagram{});
+    engine_.pause(counterNow(), SendDatagram{&device_->sender});
     KeReleaseSpinLock(&lock_, irql);
+    device_->sender.transmit();
   }
   if (state == KSSTATE_STOP) {
     KeAcquireSpinLock(&lock_, &irql);
-    engine_.stop(SendDatagram{});  // position back to 0
+    engine_.stop(SendDatagram{&device_->sender});  // position back to 0
     KeReleaseSpinLock(&lock_, irql);
+    device_->sender.transmit();
   }
   state_ = state;
   return STATUS_SUCCESS;
@@ -115,35 +118,25 @@ STDMETHODIMP_(NTSTATUS) WaveStream::GetPosition(PKSAUDIO_POSITION position) {
   return STATUS_SUCCESS;
 }
 
-void NTAPI WaveStream::timerDpc(PKDPC, PVOID context, PVOID, PVOID) {
+void WaveStream::onTimer(void* context) {
   auto* self = static_cast<WaveStream*>(context);
   KeAcquireSpinLockAtDpcLevel(&self->lock_);
-  self->engine_.setMuted(g_driver.muted != 0);
-  const uint64_t boundaries = self->engine_.tick(counterNow(), SendDatagram{});
+  self->engine_.setMuted(self->device_->muted != 0);
+  const uint64_t boundaries =
+      self->engine_.tick(counterNow(), SendDatagram{&self->device_->sender});
   if (boundaries > 0) {
     for (PKEVENT event : self->events_) {
       if (event != nullptr) KeSetEvent(event, 0, FALSE);
     }
   }
   KeReleaseSpinLockFromDpcLevel(&self->lock_);
+  // Outside the lock: overlapping timer callbacks never spin behind a send.
+  self->device_->sender.transmit();
 }
 
-void WaveStream::startTimer() {
-  if (timerRunning_) return;
-  ExSetTimerResolution(10000, TRUE);  // 1 ms system timer while streaming, else 2 ms is 15.6 ms
-  LARGE_INTEGER dueTime;
-  dueTime.QuadPart = -10000LL * kTimerPeriodMs;
-  KeSetTimerEx(&timer_, dueTime, kTimerPeriodMs, &dpc_);
-  timerRunning_ = true;
-}
+void WaveStream::startTimer() { timer_.start(kTimerPeriodMs); }
 
-void WaveStream::stopTimer() {
-  if (!timerRunning_) return;
-  KeCancelTimer(&timer_);
-  KeFlushQueuedDpcs();  // a DPC already queued finishes before the engine changes state
-  ExSetTimerResolution(0, FALSE);
-  timerRunning_ = false;
-}
+void WaveStream::stopTimer() { timer_.stop(); }
 
 NTSTATUS WaveStream::allocateBuffer(ULONG notificationCount, ULONG requestedSize, PMDL* bufferMdl,
                                     ULONG* actualSize, ULONG* offsetFromFirstPage,
@@ -180,13 +173,15 @@ void WaveStream::freeBuffer() {
   if (buffer_ == nullptr) return;
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  engine_.stop(SendDatagram{});  // the engine must not read the buffer once it is unmapped
+  // The engine must not read the buffer once it is unmapped.
+  engine_.stop(SendDatagram{&device_->sender});
   uint8_t* buffer = buffer_;
   PMDL mdl = bufferMdl_;
   buffer_ = nullptr;
   bufferMdl_ = nullptr;
   bufferBytes_ = 0;
   KeReleaseSpinLock(&lock_, irql);
+  device_->sender.transmit();
   portStream_->UnmapAllocatedPages(buffer, mdl);
   portStream_->FreePagesFromMdl(mdl);
 }

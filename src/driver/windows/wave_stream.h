@@ -1,18 +1,23 @@
-// The WaveRT render stream: owns the cyclic buffer, the periodic timer DPC and a SenderEngine.
-// The DPC only takes the stream spin lock, never allocates and never waits: SenderEngine::tick
-// packetizes what was played and WskSender::send hands each datagram to a preallocated packet.
+// The WaveRT render stream: owns the cyclic buffer, the periodic timer and a SenderEngine.
+// The timer callback only takes the stream spin lock, never allocates and never waits:
+// SenderEngine::tick packetizes what was played and WskSender::stage copies each datagram into a
+// preallocated packet under the lock; WskSender::transmit sends them after the lock is released.
 #pragma once
 
 #include "com_object.h"
 #include "driver/core/sender_engine.h"
+#include "stream_timer.h"
 
 class WaveMiniport;
+class WskSender;
+struct DeviceState;
 
 class WaveStream : public ComObject<WaveStream, IMiniportWaveRTStreamNotification> {
  public:
   WaveStream(WaveMiniport* miniport, PPORTWAVERTSTREAM portStream,
              const scream::protocol::Format& format);
   ~WaveStream();
+  NTSTATUS initialize();  // PASSIVE_LEVEL, once after construction: the timer
 
   STDMETHODIMP_(NTSTATUS) QueryInterface(REFIID iid, PVOID* object) override;
 
@@ -43,7 +48,7 @@ class WaveStream : public ComObject<WaveStream, IMiniportWaveRTStreamNotificatio
   static constexpr ULONG kMaxEvents = 4;
   static constexpr ULONG kSocketOpenWaitMs = 200;  // never forever: the network may be down
 
-  static void NTAPI timerDpc(PKDPC dpc, PVOID context, PVOID, PVOID);
+  static void onTimer(void* context);  // DISPATCH_LEVEL
   NTSTATUS allocateBuffer(ULONG notificationCount, ULONG requestedSize, PMDL* bufferMdl,
                           ULONG* actualSize, ULONG* offsetFromFirstPage,
                           MEMORY_CACHING_TYPE* cacheType);
@@ -53,13 +58,12 @@ class WaveStream : public ComObject<WaveStream, IMiniportWaveRTStreamNotificatio
   static uint64_t counterNow();
 
   WaveMiniport* miniport_;
+  DeviceState* device_;  // the device's sender and mute switch
   PPORTWAVERTSTREAM portStream_;
   scream::protocol::Format format_;
   scream::driver::SenderEngine engine_{};
   KSPIN_LOCK lock_{};  // guards engine_ and events_ (the DPC's only lock)
-  KTIMER timer_{};
-  KDPC dpc_{};
-  bool timerRunning_ = false;
+  StreamTimer timer_{};
   KSSTATE state_ = KSSTATE_STOP;
   PMDL bufferMdl_ = nullptr;
   uint8_t* buffer_ = nullptr;

@@ -1,6 +1,8 @@
 // WSK socket setup (PASSIVE_LEVEL, in a work item) and the lock-free packet pool the DPC sends from.
 #include "wsk_sender.h"
 
+#include "kernel_routines.h"
+
 namespace {
 
 const WSK_CLIENT_DISPATCH kClientDispatch = {makeWskVersion(1, 0), 0, nullptr};
@@ -38,6 +40,7 @@ SOCKADDR_IN_KERNEL socketAddress(const scream::driver::Ipv4Address& address, uin
 }  // namespace
 
 NTSTATUS WskSender::registerClient() {
+  if (registered_) return STATUS_SUCCESS;  // a START after a STOP (rebalance): still registered
   KeInitializeEvent(&workItemIdle_, NotificationEvent, TRUE);
   NTSTATUS status = allocatePackets();
   if (!NT_SUCCESS(status)) return status;
@@ -63,14 +66,33 @@ void WskSender::unregisterClient() {
 NTSTATUS WskSender::attachDevice(PDEVICE_OBJECT device) {
   if (workItem_ != nullptr) return STATUS_SUCCESS;
   workItem_ = IoAllocateWorkItem(device);
-  return workItem_ != nullptr ? STATUS_SUCCESS : STATUS_INSUFFICIENT_RESOURCES;
+  if (workItem_ == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
+  device_ = device;
+  InterlockedExchange(&state_, kClosed);
+  return STATUS_SUCCESS;
 }
 
+// The work item may be queued or running: wait until it has finished and published its result,
+// close an open socket, and mark the sender detached so no RUN can queue the work item again.
 void WskSender::detachDevice() {
-  KeWaitForSingleObject(&workItemIdle_, Executive, KernelMode, FALSE, nullptr);
-  closeSocket();
+  if (workItem_ == nullptr) return;  // never attached: nothing was ever queued or opened
+  LARGE_INTEGER oneMillisecond;
+  oneMillisecond.QuadPart = -10000;
+  for (;;) {
+    KeWaitForSingleObject(&workItemIdle_, Executive, KernelMode, FALSE, nullptr);
+    const LONG state = InterlockedCompareExchange(&state_, kDetached, kClosed);
+    if (state == kClosed || state == kDetached) break;
+    if (state == kOpen) {
+      closeSocket();  // back to kClosed; the loop then detaches
+    } else {
+      // kOpening with the event set: the work item is between signalling and publishing its
+      // failure, or a new open was just requested and has not cleared the event yet.
+      KeDelayExecutionThread(KernelMode, FALSE, &oneMillisecond);
+    }
+  }
   if (workItem_ != nullptr) IoFreeWorkItem(workItem_);
   workItem_ = nullptr;
+  device_ = nullptr;
 }
 
 void WskSender::requestOpen() {
@@ -86,29 +108,35 @@ void WskSender::awaitOpen(ULONG milliseconds) {
   KeWaitForSingleObject(&workItemIdle_, Executive, KernelMode, FALSE, &timeout);
 }
 
+// Signals idle before it publishes a failure: published first, a RUN in between could queue
+// the work item again, and this signal would then claim idle while it is queued (and removal
+// would free a queued work item). detachDevice() waits for the published state as well.
 void NTAPI WskSender::openWorkItem(PDEVICE_OBJECT, PVOID context) {
   auto* self = static_cast<WskSender*>(context);
-  const NTSTATUS status = self->openSocket();
-  if (!NT_SUCCESS(status)) {
-    SCREAM_LOG_ERROR("UDP socket not opened (0x%08lx); retrying on the next RUN\n", status);
-    InterlockedExchange(&self->state_, kClosed);
+  const NTSTATUS status = self->openSocket();  // publishes kOpen on success
+  if (NT_SUCCESS(status)) {
+    KeSetEvent(&self->workItemIdle_, IO_NO_INCREMENT, FALSE);
+    return;
   }
+  SCREAM_LOG_ERROR("UDP socket not opened (0x%08lx); retrying when a stream starts\n", status);
   KeSetEvent(&self->workItemIdle_, IO_NO_INCREMENT, FALSE);
+  InterlockedExchange(&self->state_, kClosed);  // the last access to *self
 }
 
-NTSTATUS WskSender::setOption(ULONG option, ULONG value, SIZE_T size) {
+NTSTATUS WskSender::setOption(ULONG level, ULONG option, ULONG value, SIZE_T size) {
   PWSK_SOCKET socket = socket_;
   const auto* dispatch = socketDispatch_;
   return callAndWait([&](PIRP irp) {
-    return dispatch->Basic.WskControlSocket(socket, WskSetOption, option, kIpprotoIp, size, &value,
+    return dispatch->Basic.WskControlSocket(socket, WskSetOption, option, level, size, &value,
                                             0, nullptr, nullptr, irp);
   });
 }
 
 NTSTATUS WskSender::openSocket() {
   if (!providerCaptured_) {
-    // Blocks until the network stack is up; this is why it runs in a work item, not DriverEntry.
-    const NTSTATUS status = WskCaptureProviderNPI(&registration_, kWskInfiniteWait, &provider_);
+    // Waits for the network stack; this is why it runs in a work item, not DriverEntry. Not
+    // forever: removal waits for this work item (the next stream start tries again).
+    const NTSTATUS status = WskCaptureProviderNPI(&registration_, kCaptureWaitMs, &provider_);
     if (!NT_SUCCESS(status)) return status;
     providerCaptured_ = true;
   }
@@ -125,18 +153,22 @@ NTSTATUS WskSender::openSocket() {
   socketDispatch_ = static_cast<const WSK_PROVIDER_DATAGRAM_DISPATCH*>(socket_->Dispatch);
 
   // Options are best effort: audio still flows without them, so a failure is only logged.
+  // SO_BROADCAST always: a broadcast destination (255.255.255.255 or a subnet's, which the
+  // driver cannot tell from a unicast address without the netmask) is refused without it.
+  status = setOption(kSolSocket, kSoBroadcast, 1, sizeof(ULONG));
+  if (!NT_SUCCESS(status)) SCREAM_LOG_ERROR("SO_BROADCAST failed: 0x%08lx\n", status);
   if (settings_.isMulticast() && settings_.ttl != 0) {
-    status = setOption(kIpMulticastTtl, settings_.ttl, sizeof(ULONG));
+    status = setOption(kIpprotoIp, kIpMulticastTtl, settings_.ttl, sizeof(ULONG));
     if (!NT_SUCCESS(status)) SCREAM_LOG_ERROR("IP_MULTICAST_TTL failed: 0x%08lx\n", status);
   }
   if (settings_.isMulticast() && !settings_.multicastInterface.isAny()) {
     ULONG address = 0;  // IN_ADDR: the octets in network order, as they sit in memory
     RtlCopyMemory(&address, settings_.multicastInterface.octets, sizeof(address));
-    status = setOption(kIpMulticastIf, address, sizeof(address));
+    status = setOption(kIpprotoIp, kIpMulticastIf, address, sizeof(address));
     if (!NT_SUCCESS(status)) SCREAM_LOG_ERROR("IP_MULTICAST_IF failed: 0x%08lx\n", status);
   }
   if (settings_.dscp != 0) {
-    status = setOption(kIpTos, static_cast<ULONG>(settings_.dscp) << 2, sizeof(ULONG));
+    status = setOption(kIpprotoIp, kIpTos, static_cast<ULONG>(settings_.dscp) << 2, sizeof(ULONG));
     if (!NT_SUCCESS(status)) SCREAM_LOG_ERROR("IP_TOS (DSCP) failed: 0x%08lx\n", status);
   }
 
@@ -160,8 +192,9 @@ NTSTATUS WskSender::openSocket() {
 
 void WskSender::closeSocket() {
   if (InterlockedExchange(&state_, kClosed) != kOpen) return;
-  // send() counts itself in before it looks at the state, so once the count drains no send can
-  // touch the socket any more.
+  // stage() counts a packet in before it looks at the state, and a staged packet is sent or
+  // dropped by transmit() before it counts out, so once the count drains no send can touch the
+  // socket any more.
   LARGE_INTEGER oneMillisecond;
   oneMillisecond.QuadPart = -10000;
   while (InterlockedCompareExchange(&inFlight_, 0, 0) != 0) {
@@ -172,7 +205,7 @@ void WskSender::closeSocket() {
   socket_ = nullptr;
 }
 
-void WskSender::send(const uint8_t* datagram, size_t size) {
+void WskSender::stage(const uint8_t* datagram, size_t size) {
   InterlockedIncrement(&inFlight_);
   if (state_ != kOpen || size > kPacketBytes || packets_ == nullptr) {
     InterlockedDecrement(&inFlight_);
@@ -193,17 +226,43 @@ void WskSender::send(const uint8_t* datagram, size_t size) {
   packet->buffer.Mdl = packet->mdl;
   packet->buffer.Offset = 0;
   packet->buffer.Length = size;
-  IoReuseIrp(packet->irp, STATUS_UNSUCCESSFUL);
-  IoSetCompletionRoutine(packet->irp, sendCompleted, packet, TRUE, TRUE, TRUE);
-  socketDispatch_->WskSendTo(socket_, &packet->buffer, 0, &remote_, 0, nullptr, packet->irp);
+  if (!staged_.push(packet)) release(packet, true);  // never full: a queued packet is busy
+}
+
+void WskSender::transmit() {
+  staged_.drain([this](Packet* packet) {
+    // Still counted in flight, so the socket cannot be closed under this send.
+    if (state_ != kOpen) {
+      release(packet, true);
+      return;
+    }
+    IoReuseIrp(packet->irp, STATUS_UNSUCCESSFUL);
+    // The Ex variant references the device object until the completion routine has returned,
+    // so the driver cannot be unloaded while its code still runs there (the routine frees the
+    // last packet). It allocates a little for that; if it cannot, the datagram is dropped.
+    // Without it (Wine, see kernel_routines.h) the plain routine is set.
+    if (g_kernel.setCompletionRoutineEx != nullptr) {
+      if (!NT_SUCCESS(g_kernel.setCompletionRoutineEx(device_, packet->irp, sendCompleted, packet,
+                                                      TRUE, TRUE, TRUE))) {
+        release(packet, true);
+        return;
+      }
+    } else {
+      IoSetCompletionRoutine(packet->irp, sendCompleted, packet, TRUE, TRUE, TRUE);
+    }
+    socketDispatch_->WskSendTo(socket_, &packet->buffer, 0, &remote_, 0, nullptr, packet->irp);
+  });
+}
+
+void WskSender::release(Packet* packet, bool dropped) {
+  if (dropped) InterlockedIncrement64(&dropped_);
+  InterlockedExchange(&packet->busy, 0);
+  InterlockedDecrement(&inFlight_);
 }
 
 NTSTATUS NTAPI WskSender::sendCompleted(PDEVICE_OBJECT, PIRP irp, PVOID context) {
   auto* packet = static_cast<Packet*>(context);
-  WskSender* owner = packet->owner;
-  if (!NT_SUCCESS(irp->IoStatus.Status)) InterlockedIncrement64(&owner->dropped_);
-  InterlockedExchange(&packet->busy, 0);
-  InterlockedDecrement(&owner->inFlight_);
+  packet->owner->release(packet, !NT_SUCCESS(irp->IoStatus.Status));
   return STATUS_MORE_PROCESSING_REQUIRED;  // pool IRPs are reused, never completed further
 }
 

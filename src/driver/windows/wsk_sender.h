@@ -4,10 +4,19 @@
 // Lifetime: registerClient() in DriverEntry, attachDevice() in StartDevice, requestOpen() when a
 // stream leaves STOP and on every RUN (the first one queues a work item that creates the socket at
 // PASSIVE_LEVEL), awaitOpen() before RUN starts the clock,
-// send() from the DPC, detachDevice() on IRP_MN_REMOVE_DEVICE (closes the socket),
+// stage() under the stream's spin lock and transmit() after releasing it (the DPC and the state
+// changes), detachDevice() on IRP_MN_REMOVE_DEVICE (closes the socket; no open can follow),
 // unregisterClient() in DriverUnload.
+//
+// Why stage and transmit: WskSendTo is a call into another driver, of unknown length, and Wine runs
+// overlapping timer DPCs that would all spin on the stream lock meanwhile. stage() only copies the
+// datagram into a free packet and queues it, in stream order; transmit() hands the queued packets
+// to WSK in that order (driver/core/ordered_handoff.h, host-tested: whoever finds the token free
+// drains the queue; a DPC that finds it taken leaves its packets to the holder, so no one waits
+// and the order on the wire is the order of stage()).
 #pragma once
 
+#include "driver/core/ordered_handoff.h"
 #include "driver/core/sender_settings.h"
 #include "wsk.h"
 
@@ -31,14 +40,19 @@ class WskSender {
   // stream's first datagrams are not dropped while the socket is still being created.
   void awaitOpen(ULONG milliseconds);
 
-  // Any IRQL <= DISPATCH_LEVEL, never waits: copies the datagram into a free packet and sends
-  // it. Without a socket or a free packet the datagram is counted as dropped.
-  void send(const uint8_t* datagram, size_t size);
+  // Any IRQL <= DISPATCH_LEVEL, never waits, calls no other driver: copies the datagram into a
+  // free packet and queues it. Without a socket or a free packet it is counted as dropped.
+  void stage(const uint8_t* datagram, size_t size);
+  // Any IRQL <= DISPATCH_LEVEL, never waits; not under the stream lock: sends what is queued, in
+  // order (or leaves it to the context already doing so).
+  void transmit();
 
   ULONG64 droppedDatagrams() const { return dropped_; }
 
  private:
-  enum SocketState : LONG { kClosed = 0, kOpening = 1, kOpen = 2 };
+  // kDetached: the device is being removed; requestOpen() no longer queues the work item.
+  enum SocketState : LONG { kClosed = 0, kOpening = 1, kOpen = 2, kDetached = 3 };
+  static constexpr ULONG kCaptureWaitMs = 1000;  // WskCaptureProviderNPI: never forever
 
   struct Packet {
     volatile LONG busy;
@@ -53,9 +67,10 @@ class WskSender {
   static NTSTATUS NTAPI sendCompleted(PDEVICE_OBJECT device, PIRP irp, PVOID context);
   NTSTATUS openSocket();  // PASSIVE_LEVEL, in the work item
   void closeSocket();     // PASSIVE_LEVEL
-  NTSTATUS setOption(ULONG option, ULONG value, SIZE_T size);
+  NTSTATUS setOption(ULONG level, ULONG option, ULONG value, SIZE_T size);
   NTSTATUS allocatePackets();
   void freePackets();
+  void release(Packet* packet, bool dropped);  // back to the pool
 
   scream::driver::SenderSettings settings_{};
   WSK_REGISTRATION registration_{};
@@ -63,6 +78,7 @@ class WskSender {
   bool registered_ = false;
   bool providerCaptured_ = false;
   PIO_WORKITEM workItem_ = nullptr;
+  PDEVICE_OBJECT device_ = nullptr;  // referenced by each send (IoSetCompletionRoutineEx)
   KEVENT workItemIdle_{};  // signalled while no open work item is queued or running
   PWSK_SOCKET socket_ = nullptr;
   const WSK_PROVIDER_DATAGRAM_DISPATCH* socketDispatch_ = nullptr;
@@ -73,4 +89,14 @@ class WskSender {
   volatile LONG64 dropped_ = 0;
   Packet* packets_ = nullptr;
   uint8_t* packetData_ = nullptr;
+  // The queue's lock; KSPIN_LOCK zero is an initialised lock. The IRQL it saves belongs to
+  // whoever holds it.
+  struct SpinLock {
+    KSPIN_LOCK spinLock;
+    KIRQL irql;
+    void lock() { KeAcquireSpinLock(&spinLock, &irql); }
+    void unlock() { KeReleaseSpinLock(&spinLock, irql); }
+  };
+  // Staged packets in stream order (a packet is queued at most once, so kPacketCount suffices).
+  scream::driver::OrderedHandoff<Packet*, kPacketCount, SpinLock> staged_{};
 };

@@ -24,6 +24,8 @@ constexpr USHORT kAfInet = 2;
 constexpr USHORT kSockDgram = 2;
 constexpr ULONG kIpprotoUdp = 17;
 constexpr ULONG kSolIp = 0;  // IPPROTO_IP as an option level
+constexpr ULONG kSolSocket = 0xFFFF;  // SOL_SOCKET
+constexpr ULONG kSoBroadcast = 0x0020;  // SO_BROADCAST
 enum ControlType { kSetOption = 0, kGetOption = 1, kIoctl = 2 };  // WSK_CONTROL_SOCKET_TYPE
 
 struct SocketAddressIn {  // SOCKADDR_IN
@@ -152,13 +154,16 @@ NTSTATUS NTAPI controlSocket(Socket* socket, ControlType type, ULONG code, ULONG
                              SIZE_T inputSize, PVOID input, SIZE_T, PVOID, SIZE_T*, PIRP irp) {
   ULONG value = 0;
   if (input != nullptr && inputSize >= sizeof(ULONG)) RtlCopyMemory(&value, input, sizeof(value));
-  if (type != kSetOption || level != kSolIp || inputSize != sizeof(ULONG)) {
+  const bool broadcast = level == kSolSocket && code == kSoBroadcast;
+  if (type != kSetOption || (level != kSolIp && !broadcast) || inputSize != sizeof(ULONG)) {
     recordLine(kRecord, "option type=%d level=%lu name=%lu size=%llu refused=unsupported",
                type, level, code, static_cast<unsigned long long>(inputSize));
     return complete(irp, STATUS_NOT_SUPPORTED, 0);
   }
-  // Winsock's IPPROTO_IP option numbers equal WSK's (IP_TOS 3, IP_MULTICAST_IF 9, _TTL 10).
-  const int error = hostUdpSetIpOption(socket->host, static_cast<int>(code), &value, sizeof(value));
+  // Winsock's option numbers equal WSK's (IP_TOS 3, IP_MULTICAST_IF 9, _TTL 10; SO_BROADCAST).
+  const int error =
+      broadcast ? hostUdpSetSocketOption(socket->host, static_cast<int>(code), &value, sizeof(value))
+                : hostUdpSetIpOption(socket->host, static_cast<int>(code), &value, sizeof(value));
   recordLine(kRecord, "option level=%lu name=%lu value=%lu error=%d", level, code, value, error);
   return complete(irp, error == 0 ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER, 0);
 }

@@ -11,7 +11,8 @@ constexpr ULONG kDoublePoolTag = 0x6C635043;  // 'CPcl'
 // One stream the audio engine plays.
 struct StreamSpec {
   ULONG rate = 48000;
-  ULONG bits = 16;
+  ULONG bits = 16;             // container (wBitsPerSample)
+  ULONG validBits = 0;         // wValidBitsPerSample; 0: same as bits
   ULONG channels = 2;
   ULONG channelMask = 3;
   ULONG milliseconds = 3000;   // time in RUN
@@ -21,17 +22,29 @@ struct StreamSpec {
   ULONG silenceAt = 0;         // frames [silenceAt, silenceAt + silenceFrames) are all zero
   ULONG silenceFrames = 0;
   ULONG setFormatBits = 0;     // non-zero: halfway through RUN, SetFormat to this depth
+  ULONG isFloat = 0;           // IEEE float SubFormat (format probes only)
+  ULONG muteAtMs = 0;          // non-zero: mute (topology mute node) this long into RUN,
+  ULONG unmuteAtMs = 0;        //   and unmute at this time
+  ULONG surpriseAtMs = 0;      // non-zero: IRP_MN_SURPRISE_REMOVAL this long into RUN, then the
+                               //   stream is stopped and closed as the audio engine would
 };
 // What the Linux side asks for, read from C:\scream-wine\scenario.txt: one line per stream,
 // played one after the other on the same filter, each "key=value ..." (keys as in StreamSpec:
-// rate bits channels mask ms buffer_ms notifications runs silence_at silence_frames
+// rate bits valid_bits channels mask ms buffer_ms notifications runs silence_at silence_frames
 // setformat_bits).
-constexpr ULONG kMaxStreams = 16;
+constexpr ULONG kMaxStreams = 160;
 struct Scenario {
   StreamSpec streams[kMaxStreams];
   ULONG streamCount = 0;
+  ULONG devices = 1;  // a line "devices=2": two devices, see runTwoDevices()
 };
-Scenario readScenario();
+void readScenario(Scenario* scenario);
+
+// Asks the wave filter the format questions the audio engine asks before it opens a stream
+// (KSPROPERTY_PIN_PROPOSEDATAFORMAT2 for the default format; PROPOSEDATAFORMAT for a list of
+// formats, accepted and not), and checks that the data ranges, the proposal answers and
+// NewStream agree on every one. Returns false on a disagreement (recorded).
+bool probeFormatNegotiation(IMiniportWaveRT* miniport);
 
 void sleepMs(ULONG milliseconds);
 
@@ -39,5 +52,14 @@ void sleepMs(ULONG milliseconds);
 // in the given format, writes the known signal, steps the states, closes. Returns false on the
 // first failure (recorded).
 bool runAudioEngine(IMiniportWaveRT* miniport, const StreamSpec& spec, ULONG index);
+
+// The device the audio engine plays on: its topology miniport (the mute node) and a way to send
+// it IRP_MN_SURPRISE_REMOVAL. Set by the PnP half before runAudioEngine.
+struct EngineDevice {
+  IMiniport* topology;
+  NTSTATUS (*surpriseRemoval)(void* context);
+  void* context;
+};
+void setEngineDevice(const EngineDevice& device);
 
 inline void* operator new(size_t, void* where) noexcept { return where; }

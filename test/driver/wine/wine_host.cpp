@@ -98,6 +98,14 @@ extern "C" int hostUdpSetIpOption(intptr_t handle, int name, const void* value, 
   return 0;
 }
 
+extern "C" int hostUdpSetSocketOption(intptr_t handle, int name, const void* value, int size) {
+  if (setsockopt(static_cast<SOCKET>(handle), SOL_SOCKET, name, static_cast<const char*>(value),
+                 size) != 0) {
+    return WSAGetLastError();
+  }
+  return 0;
+}
+
 extern "C" int hostUdpSendTo(intptr_t handle, const void* data, size_t size,
                              const uint8_t address[4], uint16_t port) {
   const sockaddr_in remote = socketAddress(address, port);

@@ -18,6 +18,7 @@ int hostUdpStartup();  // WSAStartup, once; slow the first time, so done before 
 int hostUdpOpen(intptr_t* handle);
 int hostUdpBind(intptr_t handle, const uint8_t address[4], uint16_t port);
 int hostUdpSetIpOption(intptr_t handle, int name, const void* value, int size);
+int hostUdpSetSocketOption(intptr_t handle, int name, const void* value, int size);  // SOL_SOCKET
 int hostUdpSendTo(intptr_t handle, const void* data, size_t size, const uint8_t address[4],
                   uint16_t port);
 void hostUdpClose(intptr_t handle);

@@ -12,6 +12,7 @@ Subcommands: prefix (create the build tree's prefix once), stream (play one form
 Exit codes: 0 passed, 1 failed, 77 skipped (reason printed).
 """
 import argparse
+import array
 import os
 import shutil
 import socket
@@ -95,15 +96,24 @@ def make_prefix(args):
 # ---------------------------------------------------------------------------------------------
 # The signal the portcls double writes (audio_engine.cpp, signalSample): keep the two in step.
 
-def signal_bytes(first_frame, frames, channels, bytes_per_sample):
-    out = bytearray(frames * channels * bytes_per_sample)
-    i = 0
-    for frame in range(first_frame, first_frame + frames):
-        base = (frame * 2654435761) & 0xFFFFFFFF
-        for channel in range(channels):
-            sample = base ^ ((channel * 0x9E3779B9) & 0xFFFFFFFF) ^ 0x5A5A5A5A
-            out[i:i + bytes_per_sample] = sample.to_bytes(4, "little")[:bytes_per_sample]
-            i += bytes_per_sample
+def signal_bytes(first_frame, frames, channels, bytes_per_sample, valid_bits=None):
+    """Frames of the test signal as the double writes them; with fewer valid bits than the
+    container the samples are left-justified (low bits zero)."""
+    container = bytes_per_sample * 8
+    unused = container - valid_bits if valid_bits else 0
+    keep = 0xFFFFFFFF & ~((1 << unused) - 1)
+    salts = [((channel * 0x9E3779B9) ^ 0x5A5A5A5A) & 0xFFFFFFFF for channel in range(channels)]
+    words = array.array("I", ((((frame * 2654435761) & 0xFFFFFFFF) ^ salt) & keep
+                              for frame in range(first_frame, first_frame + frames)
+                              for salt in salts))
+    if sys.byteorder != "little":
+        words.byteswap()
+    raw = words.tobytes()
+    if bytes_per_sample == 4:
+        return raw
+    out = bytearray(len(words) * bytes_per_sample)
+    for b in range(bytes_per_sample):
+        out[b::bytes_per_sample] = raw[b::4]
     return bytes(out)
 
 
@@ -119,10 +129,10 @@ def rate_marker(rate):
 class Receiver:
     """Collects every datagram on 127.0.0.1:port with its CLOCK_MONOTONIC arrival time."""
 
-    def __init__(self):
+    def __init__(self, address="127.0.0.1"):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((address, 0))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.datagrams = []
@@ -137,7 +147,7 @@ class Receiver:
                 data, source = self.sock.recvfrom(65536)
             except socket.timeout:
                 continue
-            self.datagrams.append((time.monotonic(), data))
+            self.datagrams.append((time.monotonic(), data, source))
             self.sources.add(source)
 
     def stop(self):
@@ -194,37 +204,96 @@ def find(lines, prefix):
     return found
 
 
-def check_common_records(recorded):
+def check_common_records(recorded, devices=1):
     portcls = recorded[PORTCLS_RECORD]
     netio = recorded[OPTIONS_RECORD]
     check("scenario passed" in portcls, "the portcls double's scenario did not pass")
     check("unload" in portcls, "DriverUnload did not chain to PortCls's unload routine")
-    check(any(l.startswith("subdevice name=Wave device_matches=1 is_port=1") for l in portcls),
-          "wave subdevice not registered")
-    check(any(l.startswith("subdevice name=Topology device_matches=1 is_port=1") for l in portcls),
-          "topology subdevice not registered")
-    check(any(l.startswith("connection from=Wave:1 to=Topology:0 device_matches=1")
-              for l in portcls), "physical connection Wave:1 -> Topology:0 missing")
+    check(sum(l.startswith("subdevice name=Wave device_matches=1 is_port=1")
+              for l in portcls) == devices, "wave subdevice not registered on every device")
+    check(sum(l.startswith("subdevice name=Topology device_matches=1 is_port=1")
+              for l in portcls) == devices, "topology subdevice not registered on every device")
+    check(sum(l.startswith("connection from=Wave:1 to=Topology:0 device_matches=1")
+              for l in portcls) == devices, "physical connection Wave:1 -> Topology:0 missing")
+    # The driver asks for its own part of the device extension, behind PortCls's.
+    added = [fields(l) for l in find(portcls, "addadapter ")]
+    check(len(added) == devices and all(f["status"] == "0x00000000" and
+                                        int(f["extension"]) > 512 for f in added),
+          f"PcAddAdapterDevice: {added} (extension must exceed PORT_CLASS_DEVICE_EXTENSION_SIZE)")
     wave = fields(find(portcls, "descriptor kind=wavert")[0])
     check(wave["pin_size_ok"] == "1" and wave["pins"] == "2", f"wave descriptor: {wave}")
     categories = {fields(l)["guid"] for l in portcls if l.startswith("category kind=wavert")}
     check({"6994AD04-93EF-11D0", "65E8773E-8F56-11D0", "EB115FFC-10C8-4964"} <= categories,
           f"wave filter categories must include AUDIO, RENDER, REALTIME: {sorted(categories)}")
     removed = [fields(l) for l in find(portcls, "subdevice unregistered")]
-    check(len(removed) == 2 and all(f["refs_left"] == "0" and f["miniport_refs_left"] == "0"
-                                    for f in removed),
+    check(len(removed) == 2 * devices and all(f["refs_left"] == "0" and
+                                              f["miniport_refs_left"] == "0" for f in removed),
           "a port or miniport is still referenced after device removal")
-    check(netio[:2] == ["register version=0x0100", "capture wait=0xffffffff registered=1"],
-          f"WSK registration: {netio[:2]}")
+    if devices == 1:  # the two-device scenario skips the format probes
+        check_negotiation(portcls)
+    timers = [l for l in recorded["driver log"] if l.startswith("stream timer: ")]
+    # Wine 8.0 has no EX_TIMER, and its IoSetCompletionRoutineEx is a stub that aborts: the
+    # driver must notice the first and, with it, not call the second.
+    check(timers == ["stream timer: KTIMER (this kernel has no ExAllocateTimer)"],
+          f"the driver did not say once that it falls back to a KTIMER under Wine: {timers}")
+    completions = [l for l in recorded["driver log"] if l.startswith("send completion: ")]
+    check(completions == ["send completion: IoSetCompletionRoutine (kernel older than Windows "
+                          "8.1, or Wine)"], f"send completion routine: {completions}")
+    # One WSK registration per device. The capture waits a bounded time (1 s): removal waits
+    # for it, so never WSK_INFINITE_WAIT.
+    check(netio.count("register version=0x0100") == devices and
+          netio.count("deregister") == devices, f"WSK registrations: {netio}")
+    captures = netio.count("capture wait=0x000003e8 registered=1")
+    check(1 <= captures <= devices and netio.count("release") == captures and
+          len([l for l in netio if l.startswith("capture ")]) == captures,
+          f"WSK provider captures: {[l for l in netio if l.startswith(('capture', 'release'))]}")
     check("socket family=2 type=2 protocol=17 flags=4 context=null dispatch=null" in netio,
           "no WSK datagram socket (AF_INET, SOCK_DGRAM, UDP, WSK_FLAG_DATAGRAM_SOCKET)")
-    check(netio[-2:] == ["release", "deregister"], f"WSK teardown: {netio[-2:]}")
+    check(netio[-1] == "deregister", f"WSK teardown: {netio[-2:]}")
     check(not [l for l in netio + portcls if "unexpected" in l or "failure" in l],
           "a double recorded an unexpected call or a failure")
 
 
+# What the double's format probes must find (audio_engine.cpp, probeFormatNegotiation).
+PROBES_ACCEPTED = {"48k_16_2ch", "44k1_24_6ch", "192k_32_8ch", "48k_24in32_2ch", "96k_20in24_5ch"}
+PROBES_REFUSED = {"22k05_16_2ch", "384k_16_2ch", "48k_8_2ch", "48k_20_2ch", "48k_16_9ch",
+                  "48k_float32_2ch"}
+
+
+def check_negotiation(portcls):
+    """Format negotiation as the audio engine does it: the default format (PROPOSEDATAFORMAT2)
+    is 48 kHz/16 bit/stereo and itself accepted; for every probed format the data ranges,
+    PROPOSEDATAFORMAT and NewStream give the same, expected answer."""
+    default = fields(find(portcls, "default_format ")[0])
+    check(default["status"] == "0x00000000" and default["well_formed"] == "1" and
+          default["size_status"] == "0x80000005",  # STATUS_BUFFER_OVERFLOW: the size first
+          f"PROPOSEDATAFORMAT2 (default format): {default}")
+    check((default["rate"], default["bits"], default["valid"], default["channels"],
+           default["mask"]) == ("48000", "16", "16", "2", "0x3"),
+          f"default format is not 48 kHz/16 bit/stereo: {default}")
+    check(default["proposed"] == "0x00000000", "the default format is refused by PROPOSEDATAFORMAT")
+    probes = {f["name"]: f for f in map(fields, find(portcls, "probe name="))}
+    check(set(probes) == PROBES_ACCEPTED | PROBES_REFUSED, f"probes run: {sorted(probes)}")
+    for name, f in probes.items():
+        want = "1" if name in PROBES_ACCEPTED else "0"
+        check(f["want"] == want and f["agree"] == "1",
+              f"format {name}: ranges={f['ranges']} PROPOSEDATAFORMAT={f['propose']} "
+              f"NewStream={f['newstream']}, expected {'accepted' if want == '1' else 'refused'} "
+              f"by all three")
+    ranges = [fields(l) for l in portcls if l.startswith("range index=")]
+    check(len(ranges) == 18 and all(r["bits"].split("-")[0] == r["bits"].split("-")[1]
+                                    for r in ranges),
+          f"expected 18 data ranges (6 rates x 16/24/32 bit, one depth each), got {len(ranges)}")
+
+
+SOL_IP, SOL_SOCKET, SO_BROADCAST = 0, 0xFFFF, 0x20
+BROADCAST_ON = {(SOL_SOCKET, SO_BROADCAST): 1}  # set on every socket (broadcast destinations)
+
+
 def options_set(netio):
-    return {int(f["name"]): int(f["value"]) for f in map(fields, netio) if "name" in f}
+    """{(level, name): value} of every socket option the driver set."""
+    return {(int(f["level"]), int(f["name"])): int(f["value"])
+            for f in map(fields, netio) if "name" in f and "refused" not in f}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,16 +301,25 @@ def options_set(netio):
 
 class Format:
     """One stream of a scenario: RATE/BITS/CHANNELS/MASK/SECONDS[/RUNS], e.g. 48000/16/2/0x3/10;
-    RUNS > 1 plays RUN ... STOP that many times on the same stream."""
+    RUNS > 1 plays RUN ... STOP that many times on the same stream. BITS may be VALIDinCONTAINER,
+    e.g. 24in32: the double writes left-justified 24-bit samples in 32-bit containers, and the
+    driver sends the containers as 32 bit."""
 
     def __init__(self, text):
         rate, bits, channels, mask, seconds, *runs = text.split("/")
+        valid, _, container = bits.partition("in")
+        self.valid_bits = int(valid) if container else 0
+        bits = container or bits
         self.rate, self.bits, self.channels = int(rate), int(bits), int(channels)
+        self.buffer_ms = 2000
         self.mask, self.seconds = int(mask, 0), float(seconds)
         self.runs = int(runs[0]) if runs else 1
         self.silence_at = self.silence_frames = 0  # frames the double writes as zeros
         self.suppress_after = 0  # the driver's SilenceThreshold, 0 = off
         self.set_format_bits = 0  # the double asks for this depth halfway through RUN
+        self.mute_at_ms = self.unmute_at_ms = 0  # topology mute node set / cleared during RUN
+        self.mute_frames = None  # (muted at, unmuted at) in frames, from the double's record
+        self.surprise_at_ms = 0  # IRP_MN_SURPRISE_REMOVAL during RUN, then STOP and close
         self.frame_bytes = self.bits // 8 * self.channels
 
     def header(self):
@@ -249,15 +327,17 @@ class Format:
             self.mask.to_bytes(2, "little")
 
     def scenario_line(self):
-        return (f"rate={self.rate} bits={self.bits} channels={self.channels} mask={self.mask} "
-                f"ms={int(self.seconds * 1000)} buffer_ms=2000 notifications=4 runs={self.runs} "
+        return (f"rate={self.rate} bits={self.bits} valid_bits={self.valid_bits} "
+                f"channels={self.channels} mask={self.mask} ms={int(self.seconds * 1000)} "
+                f"buffer_ms={self.buffer_ms} notifications=4 runs={self.runs} "
                 f"silence_at={self.silence_at} silence_frames={self.silence_frames} "
-                f"setformat_bits={self.set_format_bits}")
+                f"setformat_bits={self.set_format_bits} mute_at_ms={self.mute_at_ms} "
+                f"unmute_at_ms={self.unmute_at_ms} surprise_at_ms={self.surprise_at_ms}")
 
     def expected_pcm(self, frames):
         """What should arrive for `frames` played frames, and where a stream-internal short
         datagram may end (the flush when silence suppression starts), or None."""
-        pcm = bytearray(signal_bytes(0, frames, self.channels, self.bits // 8))
+        pcm = bytearray(signal_bytes(0, frames, self.channels, self.bits // 8, self.valid_bits))
         at = min(self.silence_at, frames) * self.frame_bytes
         end = min(self.silence_at + self.silence_frames, frames) * self.frame_bytes
         pcm[at:end] = bytes(end - at)
@@ -267,24 +347,28 @@ class Format:
         return bytes(pcm[:cut] + pcm[end:]), cut if cut < end else None
 
     def __str__(self):
-        return f"{self.rate} Hz/{self.bits} bit/{self.channels} ch"
+        depth = f"{self.valid_bits}-in-{self.bits}" if self.valid_bits else f"{self.bits}"
+        return f"{self.rate} Hz/{depth} bit/{self.channels} ch"
 
 
 def stream(args):
     play_and_check(args, [Format(text) for text in args.format], args.option, args.check_rate)
 
 
-def play_and_check(args, formats, extra_options, check_rate_too=False):
-    """Plays `formats` one after the other to 127.0.0.1 and checks every datagram; returns the
-    records and the receiver."""
-    receiver = Receiver()
-    options = ["UnicastIPv4=s:127.0.0.1", f"UnicastPort=d:{receiver.port}"] + extra_options
+def play_and_check(args, formats, extra_options, check_rate_too=False, before_datagrams=None,
+                   destination="127.0.0.1", receive_on="127.0.0.1"):
+    """Plays `formats` one after the other to `destination` and checks every datagram; returns
+    the records and the receiver."""
+    receiver = Receiver(receive_on)
+    options = [f"UnicastIPv4=s:{destination}", f"UnicastPort=d:{receiver.port}"] + extra_options
     try:
         recorded = run_driver(args, options, [f.scenario_line() for f in formats],
                               sum((f.seconds + 0.5) * f.runs for f in formats))
     finally:
         receiver.stop()
     check_common_records(recorded)
+    if before_datagrams is not None:
+        before_datagrams(recorded)
     portcls, netio = recorded[PORTCLS_RECORD], recorded[OPTIONS_RECORD]
     opened = [fields(l) for l in find(portcls, "newstream")]
     check(len(opened) == len(formats) and all(f["status"] == "0x00000000" for f in opened),
@@ -293,10 +377,11 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     played = [int(f["frames"]) for f in played_lines]
     runs = [fmt for fmt in formats for _ in range(fmt.runs)]  # one entry per RUN ... STOP
     check(len(played) == len(runs), "not every stream played")
-    check_notifications(played_lines)
-    closed = fields(find(netio, "close ")[0])
-    sent = int(closed["sent"])
-    check(closed["refused"] == "0" and closed["failed"] == "0", f"sends refused/failed: {closed}")
+    check_notifications(played_lines, runs)
+    closes = [fields(l) for l in find(netio, "close ")]
+    sent = sum(int(c["sent"]) for c in closes)
+    check(all(c["refused"] == "0" and c["failed"] == "0" for c in closes),
+          f"sends refused/failed: {closes}")
     check_options(netio, extra_options)
 
     datagrams = receiver.datagrams
@@ -312,14 +397,38 @@ def play_and_check(args, formats, extra_options, check_rate_too=False):
     return recorded, receiver
 
 
-def check_notifications(played_lines):
-    """Each scenario stream asks for 4 notifications per 2 s buffer, so the driver must set the
-    event every 500 ms of RUN. The double polls it every 5 ms (the event stays set until it is
-    cleared), so only a stall longer than 500 ms could merge two."""
-    for f in played_lines:
-        expected = int(f["run_ms"]) // 500
+MUTE_TOLERANCE_S = 0.1  # the position the double saw vs. the tick that read the mute switch
+
+
+def check_muted_region(name, fmt, pcm, expected):
+    """Muted: one contiguous run of zero frames where the signal was, starting and ending within
+    MUTE_TOLERANCE_S of when the double set and cleared the mute node; the rest exact. Returns
+    `expected` (what remains to compare is then equal) after checking."""
+    fb = fmt.frame_bytes
+    frames = len(pcm) // fb
+    differing = [f for f in range(frames) if pcm[f * fb:(f + 1) * fb] != expected[f * fb:(f + 1) * fb]]
+    check(differing, f"{name}: nothing was muted")
+    first, last = differing[0], differing[-1]
+    check(pcm[first * fb:(last + 1) * fb] == bytes((last + 1 - first) * fb),
+          f"{name}: the muted frames {first}-{last} are not all silence")
+    muted_at, unmuted_at = fmt.mute_frames
+    tolerance = int(MUTE_TOLERANCE_S * fmt.rate)
+    check(abs(first - muted_at) <= tolerance and abs(last + 1 - unmuted_at) <= tolerance,
+          f"{name}: silence at frames {first}-{last + 1}, mute was set at {muted_at} and cleared "
+          f"at {unmuted_at} (tolerance {tolerance})")
+    log(f"{name}: frames {first}-{last + 1} silent (mute set at frame {muted_at}, cleared at "
+        f"{unmuted_at}); everything else identical to the signal")
+    return expected
+
+
+def check_notifications(played_lines, runs):
+    """Each scenario stream asks for 4 notifications per buffer (2 s unless said otherwise), so
+    the driver must set the event every quarter buffer of RUN. The double polls it every 5 ms
+    (the event stays set until it is cleared), so only a stall longer than that could merge two."""
+    for f, fmt in zip(played_lines, runs):
+        expected = int(f["run_ms"]) // (fmt.buffer_ms // 4)
         got = int(f["notifications"])
-        check(max(1, expected - 2) <= got <= expected + 1,
+        check((max(1, expected - 2) if expected else 0) <= got <= expected + 1,
               f"run {f['index']}/{f['run']}: {got} notification events in {f['run_ms']} ms of "
               f"RUN, expected about {expected}")
 
@@ -339,6 +448,8 @@ def check_stream(index, fmt, frames, datagrams):
                   f"run {index} ({fmt}): datagram {count - 1} is {len(datagrams[count - 1][1])} "
                   f"bytes")
     name = f"run {index} ({fmt})"
+    if fmt.mute_frames is not None and len(pcm) == len(expected):
+        pcm = check_muted_region(name, fmt, pcm, expected)
     if len(pcm) < len(expected) and expected.endswith(pcm):
         lost = len(expected) - len(pcm)
         raise Failure(f"{name}: the first {lost} bytes ({lost // PAYLOAD_BYTES} datagrams) never "
@@ -357,9 +468,9 @@ def check_stream(index, fmt, frames, datagrams):
 def check_options(netio, options):
     """The socket options and the bind address the registry asked for, and nothing else."""
     values = dict(o.split("=", 1) for o in options)
-    want = {}
+    want = dict(BROADCAST_ON)
     if values.get("DSCP", "").startswith("d:") and 0 < int(values["DSCP"][2:]) < 64:
-        want[IP_TOS] = int(values["DSCP"][2:]) << 2
+        want[(SOL_IP, IP_TOS)] = int(values["DSCP"][2:]) << 2
     got = options_set(netio)
     check(got == want, f"socket options {got}, expected {want} (no multicast option on unicast)")
     bind = fields(find(netio, "bind ")[0])
@@ -367,6 +478,103 @@ def check_options(netio, options):
     port = values.get("UnicastSrcPort", "d:0")[2:]
     check((bind["address"], bind["port"]) == (address, port),
           f"bound to {bind['address']}:{bind['port']}, expected {address}:{port}")
+
+
+PRODUCT_RATES = (44100, 48000, 88200, 96000, 176400, 192000)
+PRODUCT_CHANNELS = ((1, 0x4), (2, 0x3), (5, 0x37), (6, 0x3F), (7, 0x63B), (8, 0x63F))
+
+
+def product(args):
+    """The full format product, one short stream after another on one filter, each proposed
+    first (PROPOSEDATAFORMAT) and byte-exact on the wire: 6 rates x 16/24/32 bit x 1, 2, 5, 6,
+    7, 8 channels, and 24-in-32 at every rate and channel count (sent as 32 bit)."""
+    depths = ("16", "24", "32", "24in32")
+    formats = []
+    for rate in PRODUCT_RATES:
+        for depth in depths:
+            for channels, mask in PRODUCT_CHANNELS:
+                fmt = Format(f"{rate}/{depth}/{channels}/{mask:#x}/{args.seconds}")
+                fmt.buffer_ms = 1000
+                formats.append(fmt)
+    started = time.monotonic()
+    play_and_check(args, formats, [])
+    log(f"{len(formats)} formats byte-exact in {time.monotonic() - started:.1f} s")
+
+
+def broadcast(args):
+    """A broadcast destination (127.255.255.255, lo's broadcast address; inside this namespace
+    nothing else exists): sent, because the driver sets SO_BROADCAST (without it the send is
+    refused with EACCES and nothing arrives). The receiver listens on 0.0.0.0 of the namespace."""
+    play_and_check(args, [Format("48000/16/2/0x3/1")], [], destination="127.255.255.255",
+                   receive_on="0.0.0.0")
+    log("broadcast destination: every datagram arrived")
+
+
+def mute(args):
+    """The topology mute node, set 1 s into RUN and cleared at 2 s: silence goes out in its
+    place (the stream keeps its timing), then the signal again; read back through GET."""
+    fmt = Format("48000/16/2/0x3/3")
+    fmt.mute_at_ms, fmt.unmute_at_ms = 1000, 2000
+
+    def mute_frames(recorded):
+        portcls = recorded[PORTCLS_RECORD]
+        on = fields(find(portcls, "mute set ")[0])
+        off = fields(find(portcls, "mute cleared ")[0])
+        check(on["status"] == off["status"] == "0x00000000" and on["read_back"] == "1" and
+              off["read_back"] == "0", f"KSPROPERTY_AUDIO_MUTE: {on} {off}")
+        fmt.mute_frames = (int(on["at_frame"]), int(off["at_frame"]))
+
+    play_and_check(args, [fmt], [], before_datagrams=mute_frames)
+
+
+def surprise(args):
+    """IRP_MN_SURPRISE_REMOVAL while a stream runs; the audio engine then stops and closes the
+    stream, REMOVE and unload follow: everything played up to STOP leaves, nothing after, and
+    the teardown is clean (references, socket, WSK registration)."""
+    fmt = Format("48000/16/2/0x3/3")
+    fmt.surprise_at_ms = 1000
+    recorded, _ = play_and_check(args, [fmt], [])
+    portcls = recorded[PORTCLS_RECORD]
+    check("surprise removal device=0" in portcls, "the driver did not pass SURPRISE_REMOVAL on")
+    f = fields(find(portcls, "surprise_removal ")[0])
+    check(f["status"] == "0x00000000", f"IRP_MN_SURPRISE_REMOVAL: {f}")
+    played = int(fields(find(portcls, "played index=0")[0])["run_ms"])
+    check(played < 1500, f"the stream ran {played} ms, not stopped after the removal")
+
+
+def two_devices(args):
+    """Two devices of one driver, each its own endpoint and socket: device 1 plays 3 s while
+    device 0 plays 1 s and is removed; device 1 must go on, byte-exact, from its own socket."""
+    first = Format("48000/16/2/0x3/1")
+    second = Format("44100/24/2/0x3/3")
+    receiver = Receiver()
+    options = ["UnicastIPv4=s:127.0.0.1", f"UnicastPort=d:{receiver.port}"]
+    try:
+        recorded = run_driver(args, options, ["devices=2", first.scenario_line(),
+                                              second.scenario_line()], 5)
+    finally:
+        receiver.stop()
+    check_common_records(recorded, devices=2)
+    portcls, netio = recorded[PORTCLS_RECORD], recorded[OPTIONS_RECORD]
+    check(len([l for l in netio if l.startswith("socket ")]) == 2 and
+          len(find(netio, "close ")) == 2, "expected one socket per device, each closed")
+    played = {int(f["index"]): int(f["frames"]) for f in map(fields, find(portcls, "played index="))}
+    removed_at = portcls.index("device 0 removed while device 1 plays")
+    second_done = next(i for i, l in enumerate(portcls) if l.startswith("played index=1 "))
+    check(removed_at < second_done, "device 0 was not removed while device 1 was still playing")
+    by_source = {}
+    for datagram in receiver.datagrams:
+        by_source.setdefault(datagram[2], []).append(datagram)
+    check(len(by_source) == 2, f"datagrams from {sorted(by_source)}, expected two sockets")
+    groups = sorted(by_source.values(), key=lambda g: g[0][1][:HEADER_BYTES] != first.header())
+    for index, (fmt, group) in enumerate(zip((first, second), groups)):
+        count = check_stream(index, fmt, played[index], group)
+        check(count == len(group), f"device {index}: {len(group) - count} datagrams after its stream")
+    after = groups[1][-1][0] - groups[0][-1][0]
+    check(after > 1.0, f"device 1 stopped sending {after:.2f} s after device 0's last datagram")
+    sent = sum(int(c["sent"]) for c in map(fields, find(netio, "close ")))
+    check(len(receiver.datagrams) == sent, f"received {len(receiver.datagrams)}, sent {sent}")
+    log(f"device 1 went on for {after:.2f} s after device 0 was removed, byte-exact")
 
 
 def silence(args):
@@ -419,13 +627,13 @@ def check_rate(datagrams, rate, frame_bytes):
     of the last 2 s mark the clock, whatever happened in between."""
     frames_through = []
     total = 0
-    for _, data in datagrams:
+    for _, data, _ in datagrams:
         total += (len(data) - HEADER_BYTES) // frame_bytes
         frames_through.append(total)
     t0 = datagrams[0][0]
-    lateness = [(t - t0) - frames / rate for (t, _), frames in zip(datagrams, frames_through)]
+    lateness = [(t - t0) - frames / rate for (t, _, _), frames in zip(datagrams, frames_through)]
     span = frames_through[-1] / rate
-    check(span >= 6, f"only {span:.1f} s of audio: too short to measure the rate")
+    check(span >= 18, f"only {span:.1f} s of audio: too short to measure the rate")
     window = 2.0
     head = [i for i, f in enumerate(frames_through) if f / rate <= window]
     tail = [i for i, f in enumerate(frames_through) if f / rate >= span - window]
@@ -452,7 +660,8 @@ def refused(args):
     closed = fields(find(netio, "close ")[0])
     check(closed["sent"] == "0" and int(closed["refused"]) > 0, f"sends: {closed}")
     got = options_set(netio)
-    want = {IP_MULTICAST_TTL: 4, IP_MULTICAST_IF: 0x0100007F, IP_TOS: 46 << 2}
+    want = {(SOL_IP, IP_MULTICAST_TTL): 4, (SOL_IP, IP_MULTICAST_IF): 0x0100007F,
+            (SOL_IP, IP_TOS): 46 << 2, **BROADCAST_ON}
     check(got == want, f"socket options recorded {got}, expected {want}")
     log(f"refused {closed['refused']} datagrams to 239.255.77.77:4010; options {got}")
 
@@ -476,8 +685,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("prefix", "wine64", "wineserver", "driver", "portcls", "netio", "runner"):
         parser.add_argument(f"--{name}", required=True)
-    parser.add_argument("command", choices=["prefix", "stream", "registry", "silence", "setformat",
-                                            "refused"])
+    parser.add_argument("command", choices=["prefix", "stream", "product", "registry", "silence",
+                                            "setformat", "refused", "twodevices", "mute",
+                                            "surprise", "broadcast"])
+    parser.add_argument("--seconds", type=float, default=0.1, help="RUN time per stream (product)")
     parser.add_argument("--format", action="append", default=[],
                         help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
     parser.add_argument("--option", action="append", default=[], help="NAME=d:DWORD or NAME=s:TEXT")
@@ -495,6 +706,16 @@ def main():
             make_prefix(args)
         elif args.command == "stream":
             stream(args)
+        elif args.command == "product":
+            product(args)
+        elif args.command == "twodevices":
+            two_devices(args)
+        elif args.command == "mute":
+            mute(args)
+        elif args.command == "surprise":
+            surprise(args)
+        elif args.command == "broadcast":
+            broadcast(args)
         elif args.command == "registry":
             registry(args)
         elif args.command == "silence":

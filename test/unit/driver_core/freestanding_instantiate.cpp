@@ -1,5 +1,7 @@
 // Instantiates the header-only driver-core templates under the kernel's flag set, so that the
 // freestanding check sees their code too (callbacks as the driver would pass them).
+#include "driver/core/endpoint_formats.h"
+#include "driver/core/ordered_handoff.h"
 #include "driver/core/sender_engine.h"
 #include "driver/core/sender_settings.h"
 
@@ -7,6 +9,10 @@ namespace {
 struct CountingEmit {
   size_t* total;
   void operator()(const uint8_t*, size_t size) const { *total += size; }
+};
+struct NoLock {
+  void lock() {}
+  void unlock() {}
 };
 struct IgnoreRejection {
   void operator()(const scream::driver::SettingRejection&) const {}
@@ -34,5 +40,13 @@ extern "C" size_t scream_freestanding_driver_core(const uint8_t* buffer, uint32_
   driver::SenderSettings settings;
   settings.applyDword(name, nameLength, 5, IgnoreRejection{});
   settings.applyString(name, nameLength, value, valueLength, IgnoreRejection{});
+  driver::WaveDescription wave;
+  wave.integerPcm = true;
+  wave.sampleRate = static_cast<uint32_t>(nameLength);
+  protocol::Format wire;
+  total += static_cast<size_t>(driver::judgeWave(wave, &wire));
+  driver::OrderedHandoff<const uint8_t*, 64, NoLock> handoff;
+  handoff.push(buffer);
+  total += handoff.drain([&](const uint8_t* item) { total += item != nullptr; });
   return total + settings.destinationPort;
 }

@@ -18,6 +18,49 @@ int fail(const wchar_t* what) {
   return 1;
 }
 
+bool hasOurHardwareId(HDEVINFO devices, SP_DEVINFO_DATA* device) {
+  wchar_t ids[1024] = {};
+  if (!SetupDiGetDeviceRegistryPropertyW(devices, device, SPDRP_HARDWAREID, nullptr,
+                                         reinterpret_cast<BYTE*>(ids), sizeof(ids) - 4, nullptr)) {
+    return false;
+  }
+  for (const wchar_t* id = ids; *id != L'\0'; id += std::wcslen(id) + 1) {
+    if (_wcsicmp(id, kHardwareIds) == 0) return true;
+  }
+  return false;
+}
+
+// How many root devices with our hardware id exist already (present or not).
+int countOurDevices() {
+  HDEVINFO devices = SetupDiGetClassDevsW(nullptr, L"ROOT", nullptr, DIGCF_ALLCLASSES);
+  if (devices == INVALID_HANDLE_VALUE) return -1;
+  int count = 0;
+  SP_DEVINFO_DATA device = {};
+  device.cbSize = sizeof(device);
+  for (DWORD index = 0; SetupDiEnumDeviceInfo(devices, index, &device); ++index) {
+    if (hasOurHardwareId(devices, &device)) ++count;
+  }
+  SetupDiDestroyDeviceInfoList(devices);
+  return count;
+}
+
+// Installing again must not add a second device (each device is its own endpoint and sender,
+// so a second one would send the same audio twice): an existing device only gets the driver
+// from this .inf.
+int updateExisting(const wchar_t* infPath, int count) {
+  BOOL reboot = FALSE;
+  if (!UpdateDriverForPlugAndPlayDevicesW(nullptr, kHardwareIds, infPath, INSTALLFLAG_FORCE,
+                                          &reboot)) {
+    return fail(L"UpdateDriverForPlugAndPlayDevices");
+  }
+  std::wprintf(L"Scream (Network) already present (%d device%ls); driver updated, no device "
+               L"added%ls\n", count, count == 1 ? L"" : L"s", reboot ? L"; reboot to finish" : L"");
+  if (count > 1) {
+    std::wprintf(L"More than one device: run 'scream-install uninstall' and install again for one.\n");
+  }
+  return 0;
+}
+
 int install(const wchar_t* infArgument) {
   wchar_t infPath[MAX_PATH];
   if (infArgument != nullptr) {
@@ -29,6 +72,10 @@ int install(const wchar_t* infArgument) {
     if (slash == nullptr || (slash - infPath) + 12 >= MAX_PATH) return fail(L"locating scream.inf");
     std::wcscpy(slash + 1, L"scream.inf");
   }
+
+  const int existing = countOurDevices();
+  if (existing < 0) return fail(L"SetupDiGetClassDevs");
+  if (existing > 0) return updateExisting(infPath, existing);
 
   GUID classGuid;
   wchar_t className[64];  // MAX_CLASS_NAME_LEN (32) with room to spare
@@ -62,18 +109,6 @@ int install(const wchar_t* infArgument) {
   }
   SetupDiDestroyDeviceInfoList(devices);
   return result;
-}
-
-bool hasOurHardwareId(HDEVINFO devices, SP_DEVINFO_DATA* device) {
-  wchar_t ids[1024] = {};
-  if (!SetupDiGetDeviceRegistryPropertyW(devices, device, SPDRP_HARDWAREID, nullptr,
-                                         reinterpret_cast<BYTE*>(ids), sizeof(ids) - 4, nullptr)) {
-    return false;
-  }
-  for (const wchar_t* id = ids; *id != L'\0'; id += std::wcslen(id) + 1) {
-    if (_wcsicmp(id, kHardwareIds) == 0) return true;
-  }
-  return false;
 }
 
 int uninstall() {
