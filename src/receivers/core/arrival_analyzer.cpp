@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 namespace scream::receiver {
@@ -74,16 +75,28 @@ void ArrivalAnalyzer::addToFloor(double residual, double t) noexcept {
   bucketMin_[bucket_] = std::min(bucketMin_[bucket_], residual);
 }
 
+// The band without its few widest outliers (a sender that woke up late once or twice): several
+// datagrams late together count as often as they were.
+void ArrivalAnalyzer::noteBand(double width, int times) noexcept {
+  for (int i = 0; i < times && width > typicalBand_.back(); ++i) {
+    typicalBand_.back() = width;
+    std::sort(typicalBand_.begin(), typicalBand_.end(), std::greater<>());
+  }
+}
+
 // A residual that belongs to the steady stream: into the floor and the jitter statistics.
 void ArrivalAnalyzer::noteSteady(double residual, double floor, double t) noexcept {
   if (t - epochStart_ >= kEpochSeconds) {
     previousLongestGap_ = longestGap_;
     previousWidestBand_ = widestBand_;
+    previousTypicalBand_ = typicalBand_.back();
+    typicalBand_.fill(0);
     longestGap_ = widestBand_ = 0;
     epochStart_ = t;
   }
   if (std::isfinite(floor)) {
     widestBand_ = std::max(widestBand_, residual - floor);
+    noteBand(residual - floor, 1);
     if (residual <= floor + 0.5 * datagramSeconds_) {
       longestGap_ = std::max(longestGap_, t - lastVisit_);
       lastVisit_ = t;
@@ -145,6 +158,8 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
     dueSeconds_ = 0;
     bucketStart_ = lastVisit_ = epochStart_ = 0;
     longestGap_ = previousLongestGap_ = widestBand_ = previousWidestBand_ = 0;
+    typicalBand_.fill(0);
+    previousTypicalBand_ = 0;
     return {};
   }
   const double t = static_cast<double>(arrivalNs - originNs_) * 1e-9;
@@ -196,6 +211,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
     // Back at the floor: it was jitter, as wide as it went.
     state_ = State::kSteady;
     widestBand_ = std::max(widestBand_, suspectMax_ - f);
+    noteBand(suspectMax_ - f, suspectDatagrams_);
     noteSteady(residual, f, t);
     return {};
   }
@@ -206,6 +222,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
   if (suspectMax_ - suspectMin_ > band + 0.5 * p) {
     // Wider than the steady stream's band: a burst of jitter, not a step. Judge afresh from here.
     widestBand_ = std::max(widestBand_, suspectMax_ - f);
+    noteBand(suspectMax_ - f, suspectDatagrams_);
     suspectSince_ = t;
     suspectMin_ = suspectMax_ = residual;
     suspectDatagrams_ = 1;
@@ -240,7 +257,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
 // Returns true when it has judged the datagram (then `v` says how).
 bool ArrivalAnalyzer::declareAtOnce(double residual, double f, double t, Verdict& v) noexcept {
   const double p = datagramSeconds_;
-  const double band = std::max(widestBand_, previousWidestBand_);
+  const double band = std::max(typicalBand_.back(), previousTypicalBand_);
   if (band + kEarlyMarginSeconds >= p || residual - f <= band + kEarlyMarginSeconds) return false;
   const long k = std::lround(std::floor((residual - f + kEarlyMarginSeconds) / p));
   if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;

@@ -88,6 +88,7 @@ class ArrivalAnalyzer {
   double floor() const;
   void addToFloor(double residual, double t) noexcept;
   void noteSteady(double residual, double floor, double t) noexcept;
+  void noteBand(double width, int times) noexcept;
   Verdict judge(int64_t arrivalNs, const uint8_t* pcm, size_t bytes) noexcept;
   bool declareAtOnce(double residual, double floor, double t, Verdict& v) noexcept;
   Verdict watchEarlyLoss(double residual, double floor, double t) noexcept;
@@ -112,6 +113,10 @@ class ArrivalAnalyzer {
   double lastVisit_ = 0;
   double longestGap_ = 0, previousLongestGap_ = 0;
   double widestBand_ = 0, previousWidestBand_ = 0;
+  // The widest residuals above the floor this epoch, widest first: the last is the band a loss
+  // seen at once must clear (a few late wake-ups of the sender do not widen it).
+  std::array<double, 4> typicalBand_{};
+  double previousTypicalBand_ = 0;
   double epochStart_ = 0;
 
   State state_ = State::kSteady;
