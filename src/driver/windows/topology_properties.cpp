@@ -2,34 +2,16 @@
 // the audio or silence. The device's stream reads DeviceState::muted on every tick. PortCls
 // passes the miniport as the request's MajorTarget.
 #include "driver_globals.h"
+#include "property_description.h"
 #include "topology_miniport.h"
 
 namespace {
 
-constexpr GUID kPropertyTypeGeneral = {STATIC_KSPROPTYPESETID_General};
 constexpr ULONG kVtBool = 11;  // VT_BOOL
 
 NTSTATUS describeMute(PPCPROPERTY_REQUEST request) {
   const ULONG access = KSPROPERTY_TYPE_GET | KSPROPERTY_TYPE_SET | KSPROPERTY_TYPE_BASICSUPPORT;
-  if (request->ValueSize >= sizeof(KSPROPERTY_DESCRIPTION)) {
-    auto* description = static_cast<PKSPROPERTY_DESCRIPTION>(request->Value);
-    description->AccessFlags = access;
-    description->DescriptionSize = sizeof(KSPROPERTY_DESCRIPTION);
-    description->PropTypeSet.Set = kPropertyTypeGeneral;
-    description->PropTypeSet.Id = kVtBool;
-    description->PropTypeSet.Flags = 0;
-    description->MembersListCount = 0;
-    description->Reserved = 0;
-    request->ValueSize = sizeof(KSPROPERTY_DESCRIPTION);
-    return STATUS_SUCCESS;
-  }
-  if (request->ValueSize >= sizeof(ULONG)) {
-    *static_cast<PULONG>(request->Value) = access;
-    request->ValueSize = sizeof(ULONG);
-    return STATUS_SUCCESS;
-  }
-  request->ValueSize = sizeof(KSPROPERTY_DESCRIPTION);
-  return STATUS_BUFFER_OVERFLOW;
+  return scream::driver::describeProperty(request, access, kVtBool);
 }
 
 }  // namespace

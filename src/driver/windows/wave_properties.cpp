@@ -7,32 +7,13 @@
 //     (the signal-processing mode); the endpoint declares no modes, so every request gets the
 //     same default.
 // PortCls passes the instance data after the KSPROPERTY header: here KSP_PIN's PinId and Reserved.
+#include "property_description.h"
 #include "wave_format.h"
 #include "wave_miniport.h"
 
 namespace {
 
-constexpr GUID kPropertyTypeGeneral = {STATIC_KSPROPTYPESETID_General};
 constexpr ULONG kPinInstanceBytes = 2 * sizeof(ULONG);  // KSP_PIN without its KSPROPERTY
-
-NTSTATUS describe(PPCPROPERTY_REQUEST request, ULONG access) {
-  if (request->ValueSize >= sizeof(KSPROPERTY_DESCRIPTION)) {
-    auto* description = static_cast<PKSPROPERTY_DESCRIPTION>(request->Value);
-    RtlZeroMemory(description, sizeof(*description));
-    description->AccessFlags = access;
-    description->DescriptionSize = sizeof(KSPROPERTY_DESCRIPTION);
-    description->PropTypeSet.Set = kPropertyTypeGeneral;
-    request->ValueSize = sizeof(KSPROPERTY_DESCRIPTION);
-    return STATUS_SUCCESS;
-  }
-  if (request->ValueSize >= sizeof(ULONG)) {
-    *static_cast<PULONG>(request->Value) = access;
-    request->ValueSize = sizeof(ULONG);
-    return STATUS_SUCCESS;
-  }
-  request->ValueSize = sizeof(KSPROPERTY_DESCRIPTION);
-  return STATUS_BUFFER_OVERFLOW;
-}
 
 NTSTATUS proposeDataFormat(PPCPROPERTY_REQUEST request) {
   if (!(request->Verb & KSPROPERTY_TYPE_SET)) return STATUS_INVALID_DEVICE_REQUEST;
@@ -65,7 +46,7 @@ NTSTATUS defaultDataFormat(PPCPROPERTY_REQUEST request) {
 NTSTATUS NTAPI handleWaveFilterProperty(PPCPROPERTY_REQUEST request) {
   const ULONG id = request->PropertyItem->Id;
   if (request->Verb & KSPROPERTY_TYPE_BASICSUPPORT) {
-    return describe(request, request->PropertyItem->Flags);
+    return scream::driver::describeProperty(request, request->PropertyItem->Flags, 0);
   }
   if (request->Instance == nullptr || request->InstanceSize < kPinInstanceBytes) {
     return STATUS_INVALID_PARAMETER;

@@ -50,41 +50,46 @@ void Playout::cut(size_t frames, size_t limit) noexcept {
   cutWaited_ = 0;
 }
 
-bool Playout::skipAt(uint64_t index, size_t frames) noexcept {
-  const bool inOrder = skipCount_ == 0 || index >= skips_[skipCount_ - 1].index + skips_[skipCount_ - 1].frames;
-  if (skipCount_ == skips_.size() || index < consumed_ || frames == 0 || !inOrder) return false;
-  skips_[skipCount_++] = {index, frames};
-  skipPending_ += frames;
+bool PositionedEdits::add(uint64_t index, size_t frames, bool spans) noexcept {
+  if (count_ == edits_.size() || frames == 0) return false;
+  if (count_ > 0 && index < edits_[count_ - 1].index + (spans ? edits_[count_ - 1].frames : 1)) return false;
+  edits_[count_++] = {index, frames};
+  frames_ += frames;
   return true;
 }
 
-bool Playout::concealAt(uint64_t index, size_t frames) noexcept {
-  const bool inOrder = gapCount_ == 0 || index > gaps_[gapCount_ - 1].index;
-  if (gapCount_ == gaps_.size() || index < consumed_ || frames == 0 || !inOrder) return false;
-  gaps_[gapCount_++] = {index, frames};
-  gapPending_ += frames;
-  return true;
-}
-
-bool Playout::cancelConceal(uint64_t index) noexcept {
-  for (size_t i = 0; i < gapCount_; ++i) {
-    if (gaps_[i].index != index) continue;
-    gapPending_ -= gaps_[i].frames;
-    std::copy(gaps_.begin() + static_cast<std::ptrdiff_t>(i) + 1, gaps_.begin() + static_cast<std::ptrdiff_t>(gapCount_),
-              gaps_.begin() + static_cast<std::ptrdiff_t>(i));
-    --gapCount_;
+bool PositionedEdits::cancel(uint64_t index) noexcept {
+  for (size_t i = 0; i < count_; ++i) {
+    if (edits_[i].index != index) continue;
+    removeAt(i);
     return true;
   }
   return false;
 }
 
+void PositionedEdits::removeAt(size_t i) noexcept {
+  frames_ -= edits_[i].frames;
+  for (size_t j = i + 1; j < count_; ++j) edits_[j - 1] = edits_[j];
+  --count_;
+}
+
+bool Playout::skipAt(uint64_t index, size_t frames) noexcept {
+  return index >= consumed_ && skips_.add(index, frames, /*spans=*/true);  // skips remove frames
+}
+
+bool Playout::concealAt(uint64_t index, size_t frames) noexcept {
+  return index >= consumed_ && gaps_.add(index, frames, /*spans=*/false);  // gaps sit between
+}
+
+bool Playout::cancelConceal(uint64_t index) noexcept { return gaps_.cancel(index); }
+
+bool Playout::cancelSkip(uint64_t index) noexcept { return skips_.cancel(index); }
+
 bool Playout::armGap() noexcept {
-  while (gapCount_ > 0 && pendingInsert_ == 0) {
-    const PendingSkip gap = gaps_[0];
+  while (!gaps_.empty() && pendingInsert_ == 0) {
+    const PositionedEdits::Edit gap = gaps_.front();
     if (consumed_ < gap.index) return false;
-    gapPending_ -= gap.frames;
-    std::copy(gaps_.begin() + 1, gaps_.begin() + static_cast<std::ptrdiff_t>(gapCount_), gaps_.begin());
-    --gapCount_;
+    gaps_.popFront();
     if (consumed_ > gap.index) continue;  // jumped over: the caller's accounting inserts it later
     pendingInsert_ = gap.frames;
     insertLimit_ = 0;
@@ -94,29 +99,11 @@ bool Playout::armGap() noexcept {
   return false;
 }
 
-bool Playout::cancelSkip(uint64_t index) noexcept {
-  for (size_t i = 0; i < skipCount_; ++i) {
-    if (skips_[i].index != index) continue;
-    skipPending_ -= skips_[i].frames;
-    std::copy(skips_.begin() + static_cast<std::ptrdiff_t>(i) + 1, skips_.begin() + static_cast<std::ptrdiff_t>(skipCount_),
-              skips_.begin() + static_cast<std::ptrdiff_t>(i));
-    --skipCount_;
-    return true;
-  }
-  return false;
-}
-
-void Playout::dropFirstSkip() noexcept {
-  skipPending_ -= skips_[0].frames;
-  std::copy(skips_.begin() + 1, skips_.begin() + static_cast<std::ptrdiff_t>(skipCount_), skips_.begin());
-  --skipCount_;
-}
-
 size_t Playout::untilSkip(size_t frames) noexcept {
-  while (skipCount_ > 0) {
-    const PendingSkip next = skips_[0];
+  while (!skips_.empty()) {
+    const PositionedEdits::Edit next = skips_.front();
     if (consumed_ > next.index) {
-      dropFirstSkip();  // jumped over (a discard before a fade-in): the caller's accounting sees it
+      skips_.popFront();  // jumped over (a discard before a fade-in): the caller's accounting sees it
       continue;
     }
     if (consumed_ < next.index) return std::min<uint64_t>(frames, next.index - consumed_);
@@ -124,7 +111,7 @@ size_t Playout::untilSkip(size_t frames) noexcept {
     ring_.discard(next.frames * channels_);
     consumed_ += next.frames;
     skipped_ += next.frames;
-    dropFirstSkip();
+    skips_.popFront();
   }
   return frames;
 }
@@ -168,7 +155,9 @@ size_t Playout::fill(float* out, size_t frames) noexcept {
     }
     if (tryInsert() || tryCut() || armGap()) continue;
     size_t allowed = untilSkip(want);
-    if (gapCount_ > 0 && gaps_[0].index > consumed_) allowed = std::min<uint64_t>(allowed, gaps_[0].index - consumed_);
+    if (!gaps_.empty() && gaps_.front().index > consumed_) {
+      allowed = std::min<uint64_t>(allowed, gaps_.front().index - consumed_);
+    }
     const size_t got = readRing(to, allowed);
     done += got;
     if (got < allowed || allowed == 0) startConcealing();
@@ -292,7 +281,7 @@ bool Playout::tryInsert() noexcept {
 // One period cut out of what is about to play: frames [0, W) crossfade into [T, T + W), where
 // T is the lag at which the two match best; T + W ring frames become W.
 bool Playout::tryCut() noexcept {
-  if (pendingCut_ == 0 || skipCount_ > 0 || gapCount_ > 0) return false;  // would jump over them  // a cut would jump over the skip
+  if (pendingCut_ == 0 || !skips_.empty() || !gaps_.empty()) return false;  // would jump over them
   // Look ahead as far as the ring allows; the period nearest the amount asked for wins.
   const size_t available = ring_.readAvailable() / channels_;
   if (available < minLag_ + window_) return false;  // not enough to look ahead yet

@@ -25,6 +25,28 @@
 
 namespace scream::receiver {
 
+// Edits waiting at ring positions (skip a repeat, conceal a gap), in ring order; at most four.
+class PositionedEdits {
+ public:
+  struct Edit {
+    uint64_t index;
+    size_t frames;
+  };
+  // False when full or out of order: `index` must come after the last one (and after the frames
+  // it covers, if edits `span` their frames).
+  bool add(uint64_t index, size_t frames, bool spans) noexcept;
+  bool cancel(uint64_t index) noexcept;  // false when none waits at `index`
+  bool empty() const { return count_ == 0; }
+  const Edit& front() const { return edits_[0]; }
+  void popFront() noexcept { removeAt(0); }
+  size_t frames() const { return frames_; }  // of all waiting
+
+ private:
+  void removeAt(size_t i) noexcept;
+  std::array<Edit, 4> edits_{};
+  size_t count_ = 0, frames_ = 0;
+};
+
 class Playout final : public FrameProvider {
  public:
   struct Config {
@@ -66,13 +88,13 @@ class Playout final : public FrameProvider {
   // before it (the seam where the signal was cut, not somewhere later). False when playback is
   // already past it or four are waiting (the caller inserts them later instead).
   bool concealAt(uint64_t index, size_t frames) noexcept;
-  size_t concealPending() const { return gapPending_; }
+  size_t concealPending() const { return gaps_.frames(); }
   // The concealment waiting at `index` is called off; false when it was played already.
   bool cancelConceal(uint64_t index) noexcept;
   uint64_t concealedAtFrames() const { return concealedAt_; }  // played by concealAt()
   // The skip waiting at `index` is called off; false when it was carried out already.
   bool cancelSkip(uint64_t index) noexcept;
-  size_t skipPending() const { return skipPending_; }
+  size_t skipPending() const { return skips_.frames(); }
   uint64_t skippedFrames() const { return skipped_; }
 
   // Ring frames taken out (played or cut): the ring index of the next frame to play.
@@ -128,16 +150,8 @@ class Playout final : public FrameProvider {
   float resumeGain_ = 1.0f;  // level when concealment ended early; ramps back to 1
   size_t resumeRampDone_ = 0;
 
-  struct PendingSkip {
-    uint64_t index;
-    size_t frames;
-  };
-  void dropFirstSkip() noexcept;
   bool armGap() noexcept;  // playback is at a gap: its insert is set up
-  std::array<PendingSkip, 4> skips_{};  // in ring order
-  size_t skipCount_ = 0, skipPending_ = 0;
-  std::array<PendingSkip, 4> gaps_{};   // in ring order
-  size_t gapCount_ = 0, gapPending_ = 0;
+  PositionedEdits skips_, gaps_;
   bool insertForGap_ = false;
   uint64_t concealedAt_ = 0;
   uint64_t skipped_ = 0;
