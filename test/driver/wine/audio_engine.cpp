@@ -328,18 +328,19 @@ bool play(IMiniportWaveRTStream* stream, UCHAR* buffer, ULONG bufferBytes, const
   bool unmuteAsked = s.unmuteAtMs == 0;
   bool surpriseSent = s.surpriseAtMs == 0;
   while (nowMs() - start < s.milliseconds) {
+    // The mute node switched as the volume mixer does; the record says what it read back.
+    const auto switchMute = [&](BOOL on, const char* what) {
+      BOOL readBack = !on;
+      const NTSTATUS status = setMute(on, &readBack);
+      recordLine(kPortClsRecord, "mute %s index=%lu status=0x%08lx read_back=%d at_frame=%llu",
+                 what, index, status, readBack, played);
+    };
     if (!muteAsked && nowMs() - start >= s.muteAtMs) {
-      BOOL readBack = FALSE;
-      const NTSTATUS status = setMute(TRUE, &readBack);
-      recordLine(kPortClsRecord, "mute set index=%lu status=0x%08lx read_back=%d at_frame=%llu",
-                 index, status, readBack, played);
+      switchMute(TRUE, "set");
       muteAsked = true;
     }
     if (!unmuteAsked && nowMs() - start >= s.unmuteAtMs) {
-      BOOL readBack = TRUE;
-      const NTSTATUS status = setMute(FALSE, &readBack);
-      recordLine(kPortClsRecord, "mute cleared index=%lu status=0x%08lx read_back=%d at_frame=%llu",
-                 index, status, readBack, played);
+      switchMute(FALSE, "cleared");
       unmuteAsked = true;
     }
     if (!surpriseSent && nowMs() - start >= s.surpriseAtMs) {

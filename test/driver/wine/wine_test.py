@@ -702,28 +702,11 @@ def main():
         log(f"FAILED: the namespace has more than lo: {links}")
         return 1
     try:
-        if args.command == "prefix":
-            make_prefix(args)
-        elif args.command == "stream":
-            stream(args)
-        elif args.command == "product":
-            product(args)
-        elif args.command == "twodevices":
-            two_devices(args)
-        elif args.command == "mute":
-            mute(args)
-        elif args.command == "surprise":
-            surprise(args)
-        elif args.command == "broadcast":
-            broadcast(args)
-        elif args.command == "registry":
-            registry(args)
-        elif args.command == "silence":
-            silence(args)
-        elif args.command == "setformat":
-            set_format(args)
-        else:
-            refused(args)
+        commands = {"prefix": make_prefix, "stream": stream, "product": product,
+                    "twodevices": two_devices, "mute": mute, "surprise": surprise,
+                    "broadcast": broadcast, "registry": registry, "silence": silence,
+                    "setformat": set_format}
+        commands.get(args.command, refused)(args)
     except Failure as failure:
         log(f"FAILED: {failure}")
         return 1
