@@ -13,6 +13,7 @@ namespace {
 constexpr double kMinDatagramSeconds = 0.0015;  // shorter datagrams: detection off
 // The floor and the jitter are learnt for this long before any step is believed.
 constexpr double kWarmUpSeconds = 2.0;
+constexpr double kEarlyWarmUpSeconds = 1.0;  // for losses seen at once (the band alone)
 constexpr double kMinConfirmSeconds = 0.06;
 constexpr double kMaxConfirmSeconds = 1.0;
 // Confirm a step after 3.5 x the longest floor-to-floor gap of the last 2-4 s: with 20 ms of
@@ -174,7 +175,16 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
     return {true, 0};
   }
   dueSeconds_ = due;
+  // A loss seen at once needs only the band, learnt sooner: losses in the learning time would
+  // otherwise vanish into the floor and leave the timeline off by them.
+  const bool learnt = detecting_ && t >= kEarlyWarmUpSeconds && std::isfinite(f);
+  if (!warm && !learnt) {
+    noteSteady(residual, f, t);
+    return {};
+  }
   if (!warm) {
+    if (state_ == State::kLossDeclaredEarly) return watchEarlyLoss(residual, f, t);
+    if (Verdict v; declareAtOnce(residual, f, t, v)) return v;
     noteSteady(residual, f, t);
     return {};
   }
