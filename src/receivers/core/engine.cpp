@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "arrival_latency_meter.h"
 #include "channel_remap.h"
 #include "playout.h"
 
@@ -150,10 +151,8 @@ struct Engine::Stream final : FrameProvider {
   double lostFrames = 0;  // = declaredLost
   uint64_t gapIndex = 0;  // where the datagram after the last gap declared at once went
   size_t provisionalFrames = 0;  // the last repeat skipped, until the next datagram confirms it
-  double smoothedLatencySec = -1;
-  int64_t lastArrivalNs = 0;
-  double longestGapSec = 0;
-  int64_t gapEpochNs = 0;
+  ArrivalLatencyMeter meter{kDelaySmoothingSeconds};
+  BurstMeter bursts;
 
   // audio thread only
   double lostPaid = 0;  // frames inserted for declared losses (less those skipped as repeats)
@@ -300,59 +299,28 @@ double Engine::restoreRepeat(Stream& s) {
   return frames;
 }
 
-// The sender's bursts: the longest gap between two datagrams over the last two seconds (and
-// the two before), which the ring must bridge. Gaps over 50 ms are stalls, not bursts.
+// The sender's bursts, which the ring must bridge (BurstMeter).
 void Engine::noteBurst(Stream& s, int64_t arrivalNs) {
-  if (s.lastArrivalNs != 0) {
-    const double gap = static_cast<double>(arrivalNs - s.lastArrivalNs) * 1e-9;
-    if (gap < 0.05) s.longestGapSec = std::max(s.longestGapSec, gap);
-  }
-  s.lastArrivalNs = arrivalNs;
-  if (s.gapEpochNs == 0) s.gapEpochNs = arrivalNs;
-  if (arrivalNs - s.gapEpochNs >= 2'000'000'000) {
-    const double previous = s.burstSec.load(std::memory_order_relaxed);
-    const double measured = std::clamp(s.longestGapSec, 0.002, 0.025);
-    // Up at once, down slowly.
-    s.burstSec.store(measured > previous ? measured : previous + 0.25 * (measured - previous),
-                     std::memory_order_relaxed);
-    s.longestGapSec = 0;
-    s.gapEpochNs = arrivalNs;
-  }
+  const double current = s.burstSec.load(std::memory_order_relaxed);
+  const double next = s.bursts.onArrival(arrivalNs, current);
+  if (next != current) s.burstSec.store(next, std::memory_order_relaxed);
 }
 
-// The datagrams measured since a step began were placed on the old timeline, `shift` frames
-// off: take their share out of the smoothed latency, so a declared loss leaves no trace in it.
+// The datagrams measured since a step began were placed on the old timeline, `shift` frames off.
 void Engine::correctMeter(Stream& s, double shiftFrames, int datagrams) {
-  const double rate = s.playbackRate.load(std::memory_order_relaxed);
-  if (s.smoothedLatencySec < 0 || rate <= 0 || datagrams <= 0) return;
   const double framesPerDatagram = protocol::kPayloadBytes / static_cast<double>(s.format.bytesPerFrame());
-  const double alpha = 1.0 / std::max(1.0, kDelaySmoothingSeconds * rate / framesPerDatagram);
-  const double weight = 1.0 - std::pow(1.0 - alpha, datagrams);
-  s.smoothedLatencySec += weight * shiftFrames / rate;
-  s.arrivalLatencySec.store(s.smoothedLatencySec, std::memory_order_relaxed);
+  const double rate = s.playbackRate.load(std::memory_order_relaxed);
+  const double latency = s.meter.shift(shiftFrames, datagrams, framesPerDatagram, rate);
+  if (!std::isnan(latency)) s.arrivalLatencySec.store(latency, std::memory_order_relaxed);
 }
 
-// The latency that matters is how long a frame waits from its arrival until it plays. Sampling
-// the ring fill at render time instead would depend on where the sender's bursts fall between
-// renders (a bias of several ms); measuring each packet's own frames does not. Frames are placed
-// on the sender's timeline (lost datagrams included), which is what the audio thread plays.
+// How long this packet's frames wait until they play (ArrivalLatencyMeter), published for the
+// audio thread's controllers.
 void Engine::measureArrivalLatency(Stream& s, int64_t arrivalNs, size_t frames) {
   const double origin = s.originNs.load(std::memory_order_acquire);
   const double rate = s.playbackRate.load(std::memory_order_relaxed);
-  if (std::isnan(origin) || rate <= 0 || frames == 0) {
-    s.smoothedLatencySec = -1;
-    s.arrivalLatencySec.store(std::nan(""), std::memory_order_relaxed);
-    return;
-  }
-  const double middle = static_cast<double>(s.written) + s.lostFrames + 0.5 * static_cast<double>(frames);
-  const double latency = (origin + middle / rate * 1e9 - static_cast<double>(arrivalNs)) * 1e-9;
-  // About 0.3 s of packets: averages the sender's bursts and network jitter.
-  const double packetsPerSmoothing = kDelaySmoothingSeconds * rate / static_cast<double>(frames);
-  const double alpha = 1.0 / std::max(1.0, packetsPerSmoothing);
-  s.smoothedLatencySec = s.smoothedLatencySec < 0
-                             ? latency
-                             : s.smoothedLatencySec + alpha * (latency - s.smoothedLatencySec);
-  s.arrivalLatencySec.store(s.smoothedLatencySec, std::memory_order_relaxed);
+  const double first = static_cast<double>(s.written) + s.lostFrames;
+  s.arrivalLatencySec.store(s.meter.measure(arrivalNs, first, frames, origin, rate), std::memory_order_relaxed);
 }
 
 bool Engine::ensureSink(const protocol::Format& format, int64_t nowNs) {

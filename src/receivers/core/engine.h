@@ -3,8 +3,9 @@
 //   network thread (a packet enters in onPacket):
 //     ArrivalAnalyzer (duplicates dropped or marked for a skip, lost datagrams declared, where
 //     it can tell right before the datagram that showed it) -> StreamTracker (format,
-//     reassembly, float) -> SpscRing (the jitter buffer); the latency meter stamps each packet
-//     with how long its frames will wait until they play; ClockEstimator (diagnostic only).
+//     reassembly, float) -> SpscRing (the jitter buffer); ArrivalLatencyMeter stamps each
+//     packet with how long its frames will wait until they play (arrival_latency_meter.h);
+//     ClockEstimator (diagnostic only).
 //     Edits at a ring position (skip a repeat, conceal a gap) go to the audio thread through
 //     Stream::skip and Stream::gap, published before the declaration they belong to.
 //   audio thread (samples leave in render):

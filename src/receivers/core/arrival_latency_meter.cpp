@@ -1,0 +1,47 @@
+#include "arrival_latency_meter.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace scream::receiver {
+
+double ArrivalLatencyMeter::latencySeconds() const { return smoothed_ < 0 ? std::nan("") : smoothed_; }
+
+double ArrivalLatencyMeter::measure(int64_t arrivalNs, double firstIndex, size_t frames, double originNs,
+                                    double rate) noexcept {
+  if (std::isnan(originNs) || rate <= 0 || frames == 0) {
+    smoothed_ = -1;
+    return std::nan("");
+  }
+  const double middle = firstIndex + 0.5 * static_cast<double>(frames);
+  const double latency = (originNs + middle / rate * 1e9 - static_cast<double>(arrivalNs)) * 1e-9;
+  // About smoothingSeconds of packets: averages the sender's bursts and network jitter.
+  const double packetsPerSmoothing = smoothingSeconds_ * rate / static_cast<double>(frames);
+  const double alpha = 1.0 / std::max(1.0, packetsPerSmoothing);
+  smoothed_ = smoothed_ < 0 ? latency : smoothed_ + alpha * (latency - smoothed_);
+  return smoothed_;
+}
+
+double ArrivalLatencyMeter::shift(double shiftFrames, int packets, double framesPerPacket, double rate) noexcept {
+  if (smoothed_ < 0 || rate <= 0 || packets <= 0) return latencySeconds();
+  const double alpha = 1.0 / std::max(1.0, smoothingSeconds_ * rate / framesPerPacket);
+  const double weight = 1.0 - std::pow(1.0 - alpha, packets);
+  smoothed_ += weight * shiftFrames / rate;
+  return smoothed_;
+}
+
+double BurstMeter::onArrival(int64_t arrivalNs, double currentSeconds) noexcept {
+  if (lastArrivalNs_ != 0) {
+    const double gap = static_cast<double>(arrivalNs - lastArrivalNs_) * 1e-9;
+    if (gap < 0.05) longestGapSeconds_ = std::max(longestGapSeconds_, gap);
+  }
+  lastArrivalNs_ = arrivalNs;
+  if (epochNs_ == 0) epochNs_ = arrivalNs;
+  if (arrivalNs - epochNs_ < 2'000'000'000) return currentSeconds;
+  const double measured = std::clamp(longestGapSeconds_, 0.002, 0.025);
+  longestGapSeconds_ = 0;
+  epochNs_ = arrivalNs;
+  return measured > currentSeconds ? measured : currentSeconds + 0.25 * (measured - currentSeconds);
+}
+
+}  // namespace scream::receiver

@@ -1,0 +1,48 @@
+// The latency meter, on the network thread: how long each packet's frames will wait from their
+// arrival until they play, smoothed over about 0.3 s of packets; and the sender's bursts (the
+// longest gap between datagrams lately), which the ring must bridge.
+//
+// Measuring each packet's own frames against when the audio thread says they will play does not
+// depend on where the sender's bursts fall between renders (sampling the ring fill at render time
+// would: a bias of several ms). Frames are placed on the sender's timeline, lost datagrams
+// included, which is what the audio thread plays; when the arrival analysis moves that timeline
+// (a loss or a repeat found after some packets were measured on the old one), shift() takes
+// their share back out, so a declaration leaves no trace in the figure.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace scream::receiver {
+
+class ArrivalLatencyMeter {
+ public:
+  explicit ArrivalLatencyMeter(double smoothingSeconds) : smoothingSeconds_(smoothingSeconds) {}
+
+  // Frames [firstIndex, firstIndex + frames) of the sender's timeline arrived at arrivalNs; the
+  // audio thread plays timeline frame 0 at originNs, `rate` frames a second (NaN: silent, the
+  // meter starts over). Returns the smoothed latency in seconds, NaN while unknown.
+  double measure(int64_t arrivalNs, double firstIndex, size_t frames, double originNs, double rate) noexcept;
+  // The timeline moved by shiftFrames after `packets` packets of framesPerPacket were measured
+  // on the old one. Returns the corrected figure (NaN while unknown).
+  double shift(double shiftFrames, int packets, double framesPerPacket, double rate) noexcept;
+  double latencySeconds() const;  // NaN while unknown
+
+ private:
+  const double smoothingSeconds_;
+  double smoothed_ = -1;
+};
+
+class BurstMeter {
+ public:
+  // Every datagram; returns the burst figure to use (seconds): each 2 s the longest gap of the
+  // last 2 s, clamped to 2-25 ms (gaps over 50 ms are stalls), up at once, down slowly.
+  double onArrival(int64_t arrivalNs, double currentSeconds) noexcept;
+
+ private:
+  int64_t lastArrivalNs_ = 0;
+  double longestGapSeconds_ = 0;
+  int64_t epochNs_ = 0;
+};
+
+}  // namespace scream::receiver
