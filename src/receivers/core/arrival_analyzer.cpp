@@ -126,23 +126,11 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
     std::memcpy(previous_.data(), pcm, bytes);
     previousBytes_ = bytes;
   }
-  // The two datagrams before differed, so the signal does not repeat itself at a datagram's
-  // length: the same bytes again are almost surely the same datagram again (real audio that is
-  // not periodic never repeats 1152 bytes exactly), whenever they arrive. But a signal can turn
-  // periodic (digital silence after sound): the next datagram tells. Meanwhile this one plays
-  // provisionally, off the line; if the next differs, it is taken out again before it plays.
-  // (Not where frames straddle datagrams: a repeat played would shift every later frame.)
-  const bool aperiodic = history_ >= 2 && !repeating_ && wholeFrames_;
-  if (identical && aperiodic && !provisional_) {
-    provisional_ = true;
-    Verdict v;
-    v.provisional = true;
-    return v;
-  }
+  // A provisional datagram (below) is settled by the next: the same bytes again mean the signal
+  // repeats itself (it was real, on the line it goes), different bytes that it was a repeat.
   if (provisional_) {
     provisional_ = false;
     if (identical) {
-      // Periodic after all: the provisional datagram was a real one, on the line it goes.
       realNow_ = true;
       dueSeconds_ += static_cast<double>(bytes) / (bytesPerSecond_ * ratio_);
     } else {
@@ -150,6 +138,13 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
       repeatNow_ = true;
     }
   }
+  // The two datagrams before differed, so the signal does not repeat itself at a datagram's
+  // length: the same bytes again are almost surely the same datagram again (real audio that is
+  // not periodic never repeats 1152 bytes exactly), whenever they arrive. But a signal can turn
+  // periodic (digital silence after sound): the next datagram tells. Meanwhile this one plays
+  // provisionally, off the line, and the engine skips it before it plays unless the next says
+  // it was real. (Not where frames straddle datagrams: a repeat played would shift every frame.)
+  const bool aperiodic = history_ >= 2 && !repeating_ && wholeFrames_;
   repeating_ = identical;
   history_ = std::min(history_ + 1, 2);
 
@@ -173,6 +168,12 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   if (warm && identical && residual < f - 0.5 * p) {
     ++duplicates_;  // too early to be the next datagram: the same one again
     return {true, 0};
+  }
+  if (identical && aperiodic) {
+    provisional_ = true;
+    Verdict v;
+    v.provisional = true;
+    return v;
   }
   dueSeconds_ = due;
   // A loss seen at once needs only the band, learnt sooner: losses in the learning time would

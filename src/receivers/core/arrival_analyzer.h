@@ -24,9 +24,10 @@
 //     datagram on a quiet network), a residual beyond it by k datagrams is k lost right before
 //     it: declared at once, concealed in place; taken back (mostly by the very next datagram,
 //     before the concealment plays) if the stream comes back early: it was only late.
-// While a loss is being judged, its residuals are kept out of the floor. The analysis starts
-// after kWarmUpSeconds of learning; datagrams shorter than 1.5 ms (high rates, many channels)
-// drown in jitter, so detection is off for them.
+// While a loss is being judged, its residuals are kept out of the floor. Losses seen at once
+// are looked for after 1 s of learning the band, everything else after 2 s (the jitter's
+// statistics); datagrams shorter than 1.5 ms (high rates, many channels) drown in jitter, so
+// timing detection is off for them (repeats by content still work where frames are whole).
 #pragma once
 
 #include <array>
@@ -43,7 +44,8 @@ class ArrivalAnalyzer {
   struct Verdict {
     bool duplicate = false;  // drop this datagram
     // Whole datagrams' bytes the stream position moved: > 0 declared lost before this
-    // datagram (insert that much), < 0 a duplicate already played (cut that much).
+    // datagram (insert that much), < 0 a duplicate already played or a loss seen at once taken
+    // back (cut that much, unless its concealment can still be called off).
     int64_t shiftBytes = 0;
     // Datagrams measured on the old line since the step began: the engine corrects what it
     // measured on them.

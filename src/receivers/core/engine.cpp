@@ -130,33 +130,35 @@ struct Engine::Stream final : FrameProvider {
   std::atomic<double> originNs{std::nan("")};
   std::atomic<double> playbackRate{0};  // source frames per second of playback
   std::atomic<double> arrivalLatencySec{std::nan("")};
-  std::atomic<double> declaredLost{0};  // frames of datagrams declared lost (network thread)
+  // Frames of datagrams declared lost (network thread), those declared without an edit.
+  std::atomic<double> declaredLost{0};
   std::atomic<double> burstSec{kDefaultBurstSec};
   std::atomic<bool> lossSuspected{false};
-  // A repeated datagram to skip (network -> audio thread): ring index << 16 | frames, 0 for
-  // none, frames 0 to call the skip at that index off. Stored before declaredLost moves, taken
-  // after it is loaded, so a skip and its declaration agree. A request not yet taken is replaced
-  // by the next (a skip then missed is cut by the level corrector; a cancel meets nothing).
-  static uint64_t packSkip(uint64_t index, size_t frames) { return index << 16 | frames | kSkipRequest; }
-  static constexpr uint64_t kSkipRequest = uint64_t{1} << 63;
-  std::atomic<uint64_t> skip{0};
-  // Lost audio right before ring frame index, to conceal there: index << 16 | frames, 0 for none,
-  // frames 0 to call it off. Stored before declaredLost moves, as a skip is. (Ring index 0 never
-  // follows a gap: the analysis learns for seconds first.)
-  std::atomic<uint64_t> gap{0};
-  uint64_t provisionalIndex = 0;  // network thread: where the last repeat went into the ring
+  // Edits at a ring position, network -> audio thread, in order: skip a repeat, conceal a gap,
+  // or call either off. Each carries the change of the declared balance it brings, so the audio
+  // thread never sees an edit without its declaration or the other way round. An edit that
+  // finds playback already past its place is settled by the level corrector (a cut or insert).
+  static uint64_t packEdit(Edit kind, uint64_t index, size_t frames) {
+    return static_cast<uint64_t>(kind) << 62 | index << 16 | frames;
+  }
+  SpscRing<uint64_t> edits{32};
 
   // network thread only
   uint64_t written = 0;  // frames written into the ring
-  double lostFrames = 0;  // = declaredLost
-  uint64_t gapIndex = 0;  // where the datagram after the last gap declared at once went
+  double lostFrames = 0;      // the sender's timeline: all declarations
+  double declaredPlain = 0;   // = declaredLost: those sent without an edit
+  uint64_t gapIndex = 0;      // where the datagram after the last gap declared at once went
+  bool gapByEdit = false;     // and whether its declaration went with an edit
+  uint64_t provisionalIndex = 0;  // where the last repeat went into the ring
+  bool provisionalByEdit = false;
   size_t provisionalFrames = 0;  // the last repeat skipped, until the next datagram confirms it
   ArrivalLatencyMeter meter{kDelaySmoothingSeconds};
   BurstMeter bursts;
 
   // audio thread only
   double lostPaid = 0;  // frames inserted for declared losses (less those skipped as repeats)
-  double declaredSeen = 0;  // declaredLost as loaded at the start of this block
+  double declaredSeen = 0;     // all declarations seen, as of the start of this block
+  double declaredByEdits = 0;  // of those, the ones that came with edits
   uint64_t skippedSeen = 0, concealedAtSeen = 0;
   double primeFrames = 0;
   bool resumed = false;
@@ -191,20 +193,40 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
                           arrivalNs - tracker_.lastArrivalNs() <= config_.streamGapNs;
   ArrivalAnalyzer::Verdict verdict;
   const bool analyzed = sameStream && writing_ != nullptr;
+  double restored = 0;
   if (analyzed) {
     verdict = arrivals_.onDatagram(arrivalNs, packet.pcm, packet.pcmBytes);
+    if (verdict.previousWasReal) restored = restoreRepeat(*writing_);
+    if (verdict.previousWasRepeat || verdict.duplicate) {
+      stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
+    }
     if (verdict.duplicate) {
       spdlog::debug("arrival: duplicate dropped");
-      stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
+      if (restored > 0) estimator_.onFrames(arrivalNs, static_cast<uint64_t>(restored));
       return;
     }
   }
-  deliver(packet, arrivalNs, verdict, analyzed);
+  deliver(packet, arrivalNs, verdict, analyzed, restored);
+}
+
+// A change of the declared balance (frames lost: > 0; a repeat or a loss taken back: < 0), with
+// its edit when there is one. The baseline (--resampler off) corrects nothing: no edits there.
+// Returns whether it went with the edit (else the level corrector settles it wherever playback is).
+bool Engine::declare(Stream& s, double frames, Edit kind, uint64_t index, bool withEdit) {
+  s.lostFrames += frames;
+  const double size = std::fabs(frames);
+  if (withEdit && config_.quality != ResamplerQuality::kOff && size < 65536 && size == std::floor(size)) {
+    const uint64_t edit = Stream::packEdit(kind, index, static_cast<size_t>(size));
+    if (s.edits.write(&edit, 1) == 1) return true;
+  }
+  s.declaredPlain += frames;
+  s.declaredLost.store(s.declaredPlain, std::memory_order_relaxed);
+  return false;
 }
 
 // Into the tracker (format, reassembly) and the ring, stamped by the latency meter.
 void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalAnalyzer::Verdict verdict,
-                     bool analyzed) {
+                     bool analyzed, double restored) {
   const StreamTracker::Frames frames = tracker_.push(packet, arrivalNs);
   switch (frames.change) {
     case StreamTracker::Change::kFirst:
@@ -236,25 +258,21 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
     spdlog::debug("arrival: {} {} frames ({} datagrams measured on the old line){}",
                   lost > 0 ? "lost" : "taken back,", std::abs(lost), verdict.datagramsSinceStep,
                   verdict.gapBeforeThis ? ", right before this one" : "");
-    if (config_.quality != ResamplerQuality::kOff) {
-      if (lost > 0 && verdict.gapBeforeThis && lost < 65536) {
-        s.gapIndex = s.written;
-        s.gap.store(s.gapIndex << 16 | static_cast<uint64_t>(lost), std::memory_order_release);
-      } else if (verdict.gapTakenBack) {
-        s.gap.store(s.gapIndex << 16, std::memory_order_release);  // frames 0: call it off
-      }
+    if (lost > 0 && verdict.gapBeforeThis) {
+      s.gapIndex = s.written;
+      s.gapByEdit = declare(s, lost, Edit::kGap, s.gapIndex, true);
+    } else if (verdict.gapTakenBack) {
+      declare(s, lost, Edit::kCancelGap, s.gapIndex, s.gapByEdit);
+    } else {
+      declare(s, lost, Edit::kGap, 0, false);
     }
-    s.lostFrames += lost;
-    s.declaredLost.store(s.lostFrames, std::memory_order_release);
     correctMeter(s, lost, verdict.datagramsSinceStep);
     stats_.lostDatagrams.store(arrivals_.lostDatagrams(), std::memory_order_relaxed);
     stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
   }
-  if (verdict.previousWasRepeat) stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
   // The estimator sees the frames the sender sent, lost ones included, so loss is not a clock;
   // a provisional datagram only once it proved real (the next one).
-  double sent = verdict.provisional ? 0.0 : static_cast<double>(frames.frames) + lost;
-  if (verdict.previousWasReal) sent += restoreRepeat(s);
+  const double sent = (verdict.provisional ? 0.0 : static_cast<double>(frames.frames) + lost) + restored;
   estimator_.onFrames(arrivalNs, static_cast<uint64_t>(std::max(0.0, sent)));
   if (estimator_.locked()) arrivals_.setRateRatio(estimator_.ratio());
   statusLocked_.store(estimator_.locked(), std::memory_order_relaxed);
@@ -267,9 +285,8 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   const size_t n = std::min(room, frames.frames);
   s.ring.write(frames.samples, n * channels);
   if (n < frames.frames) stats_.ringOverflowFrames.fetch_add(frames.frames - n);
-  if (verdict.provisional) s.lostFrames -= static_cast<double>(n);  // measured as the one it repeats
+  if (verdict.provisional) skipRepeat(s, n);  // (before it is measured: as the one it repeats)
   measureArrivalLatency(s, arrivalNs, n);
-  if (verdict.provisional) skipRepeat(s, n);
   s.written += n;
 }
 
@@ -277,12 +294,10 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
 // the audio thread skips it when it gets there (seamless: it equals the datagram before it) and
 // the timeline does not count it. If playback is already past it, the level corrector cuts.
 void Engine::skipRepeat(Stream& s, size_t frames) {
-  s.provisionalFrames = frames;
-  s.provisionalIndex = s.written;
   spdlog::debug("arrival: repeated datagram, {} frames to skip", frames);
-  // (The benchmark's baseline, --resampler off, corrects nothing: a plain jitter buffer.)
-  if (frames < 1u << 16 && config_.quality != ResamplerQuality::kOff) s.skip.store(Stream::packSkip(s.written, frames), std::memory_order_release);
-  s.declaredLost.store(s.lostFrames, std::memory_order_release);
+  s.provisionalFrames = frames;
+  s.provisionalIndex = s.written;  // (its frames are in the ring already: the edit may follow)
+  s.provisionalByEdit = declare(s, -static_cast<double>(frames), Edit::kSkip, s.written, true);
 }
 
 // ... but the datagram after it was the same again: the signal turned periodic (digital silence
@@ -291,10 +306,9 @@ void Engine::skipRepeat(Stream& s, size_t frames) {
 // lost datagram's, and periods of the same signal fill them in.
 double Engine::restoreRepeat(Stream& s) {
   const double frames = static_cast<double>(std::exchange(s.provisionalFrames, 0));
+  if (frames == 0) return 0;
   spdlog::debug("arrival: the repeated datagram was real, {} frames", frames);
-  s.skip.store(Stream::packSkip(s.provisionalIndex, 0), std::memory_order_release);
-  s.lostFrames += frames;
-  s.declaredLost.store(s.lostFrames, std::memory_order_release);
+  declare(s, frames, Edit::kCancelSkip, s.provisionalIndex, s.provisionalByEdit);
   correctMeter(s, frames, 1);
   return frames;
 }
@@ -495,20 +509,7 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   lastRenderNs_ = t.nowNs;
 
   target_.tick(nowSec);
-  // Declarations first, then the skips that came with them (written before, see Stream::skips).
-  s.declaredSeen = s.declaredLost.load(std::memory_order_acquire);
-  if (const uint64_t k = s.skip.exchange(0, std::memory_order_acq_rel); k != 0) {
-    const uint64_t index = (k & ~Stream::kSkipRequest) >> 16;
-    const size_t skipFrames = k & 0xFFFF;
-    // (Either may fail: a skip already played past is cut, a cancel too late is owed.)
-    if (skipFrames > 0) s.playout.skipAt(index, skipFrames);
-    else s.playout.cancelSkip(index);
-  }
-  if (const uint64_t g = s.gap.exchange(0, std::memory_order_acq_rel); g != 0) {
-    // (Either may fail: a gap already played past is inserted later, a cancel too late is cut.)
-    if ((g & 0xFFFF) != 0) s.playout.concealAt(g >> 16, g & 0xFFFF);
-    else s.playout.cancelConceal(g >> 16);
-  }
+  takeEdits(s);
   // Until the sink knows its delay it says what it configured; a figure of 0 is never believed.
   const double deviceSec = t.deviceDelayFrames / sinkRate;
   if (t.delayValid || deviceDelaySec_ < 0) {
@@ -570,6 +571,38 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   statusSilent_.store(s.playout.silent(), std::memory_order_relaxed);
 }
 
+// Edits from the network thread, each with its share of the declared balance; then the balance
+// as a whole (those declared without an edit come through declaredLost).
+void Engine::takeEdits(Stream& s) noexcept {
+  for (uint64_t e = 0; s.edits.read(&e, 1) == 1;) {
+    const auto kind = static_cast<Edit>(e >> 62);
+    const uint64_t index = (e >> 16) & ((uint64_t{1} << 46) - 1);
+    const size_t frames = e & 0xFFFF;
+    const double size = static_cast<double>(frames);
+    // (Each may fail: a skip or gap already played past is settled by a cut or an insert, a
+    // cancel too late likewise; the balance below says how much.)
+    switch (kind) {
+      case Edit::kSkip:
+        s.declaredByEdits -= size;
+        s.playout.skipAt(index, frames);
+        break;
+      case Edit::kCancelSkip:
+        s.declaredByEdits += size;
+        s.playout.cancelSkip(index);
+        break;
+      case Edit::kGap:
+        s.declaredByEdits += size;
+        s.playout.concealAt(index, frames);
+        break;
+      case Edit::kCancelGap:
+        s.declaredByEdits -= size;
+        s.playout.cancelConceal(index);
+        break;
+    }
+  }
+  s.declaredSeen = s.declaredLost.load(std::memory_order_relaxed) + s.declaredByEdits;
+}
+
 // The ring running dry. While a loss is being judged, it is that loss arriving at the speakers
 // before its declaration: the target stays, and the repeated periods are credited against the
 // loss if it is declared (see correctLevelAndRate); if it is not, they are latency like any
@@ -611,7 +644,12 @@ double Engine::correctLevelAndRate(Stream& s, double targetSec, double nowSec, d
     return rate_.correction();
   }
   smoothedDelaySec_ = latencySec;
-  if (config_.quality == ResamplerQuality::kOff) return 0;  // the benchmark's baseline: no control
+  if (config_.quality == ResamplerQuality::kOff) {
+    // The benchmark's baseline: no control. Declarations only keep the meter on the timeline
+    // (a lost datagram's frames simply never play).
+    s.lostPaid = s.declaredSeen;
+    return 0;
+  }
   const double error = latencySec - targetSec;
   followMeterNoise(latencySec, dt);
   if (error > std::max(targetSec, kBacklogMarginSec)) {

@@ -6,8 +6,8 @@
 //     reassembly, float) -> SpscRing (the jitter buffer); ArrivalLatencyMeter stamps each
 //     packet with how long its frames will wait until they play (arrival_latency_meter.h);
 //     ClockEstimator (diagnostic only).
-//     Edits at a ring position (skip a repeat, conceal a gap) go to the audio thread through
-//     Stream::skip and Stream::gap, published before the declaration they belong to.
+//     Edits at a ring position (skip a repeat, conceal a gap, or call one off) go to the audio
+//     thread in Stream::edits, each with the declaration it belongs to.
 //   audio thread (samples leave in render):
 //     LatencyTarget (what to aim for) -> RateController (the clock is followed here: resampler
 //     speed within +-2000 ppm) and LevelCorrector (insert / cut decisions) -> Playout (ring,
@@ -86,15 +86,18 @@ class Engine final : public AudioSource {
 
  private:
   struct Stream;
+  // Edits at a ring position sent to the audio thread (see Stream::edits).
+  enum class Edit : uint64_t { kSkip = 0, kCancelSkip = 1, kGap = 2, kCancelGap = 3 };
 
   void deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalAnalyzer::Verdict verdict,
-               bool analyzed);
+               bool analyzed, double restored);
   void startStream(const protocol::Format& format, int64_t nowNs);
   bool ensureSink(const protocol::Format& format, int64_t nowNs);
   void requestReopen(const protocol::Format& format, int64_t nowNs);
   bool finishReopen(int64_t nowNs);
   void collectRetired();
   void measureArrivalLatency(Stream& stream, int64_t arrivalNs, size_t frames);
+  bool declare(Stream& stream, double frames, Edit kind, uint64_t index, bool withEdit);
   void skipRepeat(Stream& stream, size_t frames);
   double restoreRepeat(Stream& stream);
   void noteBurst(Stream& stream, int64_t arrivalNs);
@@ -105,6 +108,7 @@ class Engine final : public AudioSource {
   void noteUnderrun(Stream& stream, int64_t nowNs) noexcept;
   void followMeterNoise(double latencySec, double dt) noexcept;
   void adoptPendingStream() noexcept;
+  void takeEdits(Stream& stream) noexcept;
 
   const EngineConfig config_;
   Sink& sink_;

@@ -116,9 +116,25 @@ size_t Playout::untilSkip(size_t frames) noexcept {
   return frames;
 }
 
+size_t Playout::framesToNextEdit() const noexcept {
+  uint64_t next = UINT64_MAX;
+  if (!skips_.empty()) next = std::min(next, skips_.front().index);
+  if (!gaps_.empty()) next = std::min(next, gaps_.front().index);
+  return next == UINT64_MAX || next < consumed_ ? SIZE_MAX : static_cast<size_t>(next - consumed_);
+}
+
+// Stale audio before a fade-in: edits within it are settled as done (the refill sets the level).
 size_t Playout::discard(size_t frames) noexcept {
   const size_t n = ring_.discard(frames * channels_) / channels_;
   consumed_ += n;
+  while (!skips_.empty() && skips_.front().index < consumed_) {
+    skipped_ += skips_.front().frames;
+    skips_.popFront();
+  }
+  while (!gaps_.empty() && gaps_.front().index < consumed_) {
+    concealedAt_ += gaps_.front().frames;
+    gaps_.popFront();
+  }
   return n;
 }
 
@@ -148,6 +164,10 @@ size_t Playout::fill(float* out, size_t frames) noexcept {
       continue;
     }
     if (concealing_) {
+      if (resumeDue()) {
+        resume();  // back on the data, through the edits and reads below
+        continue;
+      }
       const size_t n = conceal(to, want);
       if (n == 0) break;  // faded out
       done += n;
@@ -155,9 +175,8 @@ size_t Playout::fill(float* out, size_t frames) noexcept {
     }
     if (tryInsert() || tryCut() || armGap()) continue;
     size_t allowed = untilSkip(want);
-    if (!gaps_.empty() && gaps_.front().index > consumed_) {
-      allowed = std::min<uint64_t>(allowed, gaps_.front().index - consumed_);
-    }
+    if (!gaps_.empty() && gaps_.front().index <= consumed_) continue;  // a skip ended at a gap
+    allowed = std::min(allowed, framesToNextEdit());
     const size_t got = readRing(to, allowed);
     done += got;
     if (got < allowed || allowed == 0) startConcealing();
@@ -201,15 +220,26 @@ float Playout::concealGain(size_t frame) const noexcept {
   return 1.0f - raisedCosine(static_cast<double>(frame - concealFull_) / static_cast<double>(concealFade_));
 }
 
-size_t Playout::conceal(float* out, size_t frames) noexcept {
-  // Data is back: go on from it at the end of the period being repeated.
-  if (periodPhase_ == 0 && concealedSoFar_ > 0 && ring_.readAvailable() / channels_ >= std::max<size_t>(1, resumeFrames_)) {
-    concealing_ = false;
-    resumed_ = true;
-    resumeGain_ = concealGain(concealedSoFar_);
-    resumeRampDone_ = 0;
-    return readRing(out, untilSkip(frames));
+// Data is back after an underrun: go on from it at the end of the period being repeated.
+bool Playout::resumeDue() const noexcept {
+  return periodPhase_ == 0 && concealedSoFar_ > 0 &&
+         ring_.readAvailable() / channels_ >= std::max<size_t>(1, resumeFrames_);
+}
+
+void Playout::resume() noexcept {
+  // The ring ran dry right at a gap (the loss itself emptied it): the underrun's concealment
+  // stood in for the lost audio, which is settled rather than concealed a second time.
+  if (!gaps_.empty() && gaps_.front().index == consumed_) {
+    concealedAt_ += gaps_.front().frames;
+    gaps_.popFront();
   }
+  concealing_ = false;
+  resumed_ = true;
+  resumeGain_ = concealGain(concealedSoFar_);
+  resumeRampDone_ = 0;
+}
+
+size_t Playout::conceal(float* out, size_t frames) noexcept {
   if (concealedSoFar_ >= concealFull_ + concealFade_) {
     concealing_ = false;
     return 0;  // the caller's Concealer goes silent; the engine primes again
@@ -252,14 +282,16 @@ bool Playout::tryInsert() noexcept {
   // A gap gets exactly its length (the merge below hides where the periods stop); elsewhere
   // whole periods, whose end joins the ring's next frame as the last frame played did.
   const size_t periods = std::max<size_t>(1, (want + period / 2) / period);
-  const size_t added = insertForGap_ ? want : periods * period;
+  // (The merge reads the data after the gap, not past the next edit.)
+  const size_t merge = std::min({window_, ring_.readAvailable() / channels_, framesToNextEdit()});
+  const bool merging = insertForGap_ && merge >= window_ / 2;
+  const size_t added = merging ? want : periods * period;
   for (size_t f = 0; f < added; f += period) {
     std::copy_n(source, std::min(period, added - f) * channels_, staged_.data() + f * channels_);
   }
   stagedPos_ = 0;
   stagedEnd_ = added;
-  const size_t merge = window_;
-  if (insertForGap_ && ring_.readAvailable() / channels_ >= merge) {
+  if (merging) {
     // Where audio was lost, the data after the gap does not continue these periods exactly
     // (whole frames never add up to the lost length in phase): the periods go on a little
     // longer and crossfade into it, as NetEQ merges an expansion into new data.
@@ -281,9 +313,10 @@ bool Playout::tryInsert() noexcept {
 // One period cut out of what is about to play: frames [0, W) crossfade into [T, T + W), where
 // T is the lag at which the two match best; T + W ring frames become W.
 bool Playout::tryCut() noexcept {
-  if (pendingCut_ == 0 || !skips_.empty() || !gaps_.empty()) return false;  // would jump over them
-  // Look ahead as far as the ring allows; the period nearest the amount asked for wins.
-  const size_t available = ring_.readAvailable() / channels_;
+  if (pendingCut_ == 0) return false;
+  // Look ahead as far as the ring allows, but not across an edit waiting ahead (a cut would jump
+  // over it); the period nearest the amount asked for wins.
+  const size_t available = std::min(ring_.readAvailable() / channels_, framesToNextEdit());
   if (available < minLag_ + window_) return false;  // not enough to look ahead yet
   const size_t maxLag = std::min(maxLag_, available - window_);
   const size_t need = maxLag + window_;

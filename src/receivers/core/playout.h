@@ -117,6 +117,9 @@ class Playout final : public FrameProvider {
   size_t fill(float* out, size_t frames) noexcept;  // content before the Concealer's gain
   size_t readRing(float* out, size_t frames) noexcept;
   size_t untilSkip(size_t frames) noexcept;  // carries out a skip that is due; frames before the next
+  size_t framesToNextEdit() const noexcept;  // ring frames before the next skip or gap (SIZE_MAX: none)
+  bool resumeDue() const noexcept;
+  void resume() noexcept;
   size_t conceal(float* out, size_t frames) noexcept;
   void startConcealing() noexcept;
   bool tryInsert() noexcept;

@@ -98,14 +98,14 @@ class SpscRing {
     const size_t slot = at & mask_;
     const size_t first = std::min(n, capacity_ - slot);
     std::copy_n(data, first, slots_.get() + slot);
-    std::copy_n(data + first, n - first, slots_.get());
+    if (n > first) std::copy_n(data + first, n - first, slots_.get());  // (wrapped; and says so to GCC)
   }
 
   void copyOut(size_t at, T* out, size_t n) const noexcept {
     const size_t slot = at & mask_;
     const size_t first = std::min(n, capacity_ - slot);
     std::copy_n(slots_.get() + slot, first, out);
-    std::copy_n(slots_.get(), n - first, out + first);
+    if (n > first) std::copy_n(slots_.get(), n - first, out + first);
   }
 
   const size_t capacity_;

@@ -180,6 +180,26 @@ TEST(ArrivalAnalyzer, ASignalThatTurnsPeriodicLosesNothing) {
 
 // In a signal that repeats every datagram (digital silence, a tone of the datagram's period)
 // the bytes prove nothing; time does.
+// A provisional datagram settled by one that is dropped (the same bytes a third time, provably
+// early): the verdict of the dropped one still says the provisional one was real.
+TEST(ArrivalAnalyzer, ASettlingDatagramThatIsDroppedStillSettles) {
+  ArrivalAnalyzer analyzer;
+  analyzer.reset({48000, 16, 2, 0x3});
+  bool settled = false;
+  for (const Arrival& x : sendStream(10)) {
+    uint8_t pcm[1152] = {};
+    std::memcpy(pcm, &x.index, sizeof x.index);
+    const auto v = analyzer.onDatagram(x.ns, pcm, sizeof pcm);
+    if (x.index != 1000) continue;
+    EXPECT_TRUE(analyzer.onDatagram(x.ns + 10'000, pcm, sizeof pcm).provisional);
+    const auto third = analyzer.onDatagram(x.ns + 20'000, pcm, sizeof pcm);
+    EXPECT_TRUE(third.previousWasReal);
+    settled = third.previousWasReal;
+    (void)v;
+  }
+  EXPECT_TRUE(settled);
+}
+
 TEST(ArrivalAnalyzer, InARepeatingSignalAnEarlyRepeatIsDroppedALateOneTakenBack) {
   Analyzer a(/*identicalContent=*/true);
   int repeats = 0;

@@ -157,6 +157,22 @@ TEST(Playout, ASkipOrAConcealmentCalledOffPlaysEverything) {
   EXPECT_EQ(t.glitches(), 0u);
 }
 
+// A cut asked for while a skip waits ahead is taken before it, never across it.
+TEST(Playout, ACutNeverJumpsAnEditWaitingAhead) {
+  TonePlayout t;
+  t.feed(3000);
+  t.repeat(288);
+  t.feed(6000);
+  t.playout().startFadeIn();
+  t.play(2400);
+  EXPECT_TRUE(t.playout().skipAt(3000, 288));
+  t.playout().cut(288);
+  t.play(4800);
+  EXPECT_EQ(t.playout().skippedFrames(), 288u) << "the skip happened where it was";
+  EXPECT_GT(t.playout().cutFrames(), 0u);
+  EXPECT_EQ(t.glitches(), 0u);
+}
+
 TEST(Playout, CutRemovesAPeriodWithoutASeam) {
   TonePlayout t;
   t.feed(9600);
