@@ -115,6 +115,13 @@ struct Engine::Stream final : FrameProvider {
   // inserted for datagrams declared lost.
   double playedIndex() const { return static_cast<double>(playout.consumed()) + lostPaid; }
 
+  // Audio thread: declared frames not yet paid (> 0: to insert, < 0: to cut), counting the skips
+  // and concealments already waiting in the playout as paid.
+  double owedFrames() const {
+    return declaredSeen - lostPaid + static_cast<double>(playout.skipPending()) -
+           static_cast<double>(playout.concealPending());
+  }
+
   const protocol::Format format;
   const size_t channels;
   const double sinkRate;  // the device's rate when this stream was made for it
@@ -667,8 +674,7 @@ double Engine::correctLevelAndRate(Stream& s, double targetSec, double nowSec, d
     s.startCorrected = true;
     d = level_.correctStart(nowSec, error, rate, s.playout.minPeriodFrames(), s.playout.maxPeriodFrames());
   } else {
-    double owed = s.declaredSeen - s.lostPaid + static_cast<double>(s.playout.skipPending()) -
-                  static_cast<double>(s.playout.concealPending());
+    double owed = s.owedFrames();
     if (owed > 0 && s.dryCredit > 0) {
       const double paid = std::min(owed, s.dryCredit);  // concealed already, while it was judged
       s.lostPaid += paid;
@@ -719,8 +725,7 @@ void Engine::account(Stream& s) noexcept {
   s.cutSeen = cut;
   if (net == 0) return;
   if (s.asked == LevelCorrector::Reason::kOwed) {
-    const double owedBefore = s.declaredSeen - s.lostPaid + static_cast<double>(s.playout.skipPending()) -
-                              static_cast<double>(s.playout.concealPending());
+    const double owedBefore = s.owedFrames();
     s.lostPaid += net;
     const double owedAfter = owedBefore - net;
     // Periods rarely match the balance exactly. An overshoot is not paid back the other way

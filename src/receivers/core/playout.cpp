@@ -67,6 +67,15 @@ bool PositionedEdits::cancel(uint64_t index) noexcept {
   return false;
 }
 
+size_t PositionedEdits::settleBefore(uint64_t index) noexcept {
+  size_t settled = 0;
+  while (count_ > 0 && edits_[0].index < index) {
+    settled += edits_[0].frames;
+    removeAt(0);
+  }
+  return settled;
+}
+
 void PositionedEdits::removeAt(size_t i) noexcept {
   frames_ -= edits_[i].frames;
   for (size_t j = i + 1; j < count_; ++j) edits_[j - 1] = edits_[j];
@@ -127,14 +136,8 @@ size_t Playout::framesToNextEdit() const noexcept {
 size_t Playout::discard(size_t frames) noexcept {
   const size_t n = ring_.discard(frames * channels_) / channels_;
   consumed_ += n;
-  while (!skips_.empty() && skips_.front().index < consumed_) {
-    skipped_ += skips_.front().frames;
-    skips_.popFront();
-  }
-  while (!gaps_.empty() && gaps_.front().index < consumed_) {
-    concealedAt_ += gaps_.front().frames;
-    gaps_.popFront();
-  }
+  skipped_ += skips_.settleBefore(consumed_);
+  concealedAt_ += gaps_.settleBefore(consumed_);
   return n;
 }
 

@@ -39,6 +39,8 @@ class PositionedEdits {
   bool empty() const { return count_ == 0; }
   const Edit& front() const { return edits_[0]; }
   void popFront() noexcept { removeAt(0); }
+  // Removes the edits before ring frame `index` (playback jumped past them); returns their frames.
+  size_t settleBefore(uint64_t index) noexcept;
   size_t frames() const { return frames_; }  // of all waiting
 
  private:
