@@ -164,6 +164,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   const double p = datagramSeconds_;
   const double f = floor();
   const bool warm = detecting_ && t >= kWarmUpSeconds && std::isfinite(f);
+  trace_ = {t, residual, f, std::max(typicalBand_.back(), previousTypicalBand_)};
 
   if (warm && identical && residual < f - 0.5 * p) {
     ++duplicates_;  // too early to be the next datagram: the same one again

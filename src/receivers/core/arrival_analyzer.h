@@ -82,6 +82,12 @@ class ArrivalAnalyzer {
   uint64_t duplicates() const { return duplicates_; }
   double confirmSeconds() const;
 
+  // What the last datagram looked like, for diagnostics (benchmark/tools/arrival_replay).
+  struct Trace {
+    double t = 0, residual = 0, floor = 0, band = 0;  // seconds
+  };
+  const Trace& lastTrace() const { return trace_; }
+
  private:
   enum class State : uint8_t { kSteady, kLossSuspected, kDuplicateSuspected, kLossDeclaredEarly };
   static constexpr size_t kBuckets = 4;  // floor = min over kBuckets x kBucketSeconds
@@ -137,6 +143,7 @@ class ArrivalAnalyzer {
   bool wholeFrames_ = true;  // every datagram holds whole frames
 
   uint64_t lostDatagrams_ = 0, duplicates_ = 0;
+  Trace trace_;
 };
 
 }  // namespace scream::receiver

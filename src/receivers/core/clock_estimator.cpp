@@ -54,10 +54,12 @@ void ClockEstimator::reset(double nominalRate) {
   periodAtPreviousWindowStart_ = period_;
   reacquireLeft_ = 0;
   reacquired_ = 0;
+  carried_ = 0;
 }
 
 void ClockEstimator::resync() noexcept {
   started_ = false;
+  carried_ = 0;
   startReacquiring();
 }
 
@@ -71,8 +73,10 @@ void ClockEstimator::startReacquiring() noexcept {
   periodAtPreviousWindowStart_ = period_;
 }
 
-void ClockEstimator::onFrames(int64_t arrivalNs, uint64_t frames) noexcept {
-  if (frames == 0) return;  // a fragment only: nothing to place on the timeline
+void ClockEstimator::onFrames(int64_t arrivalNs, int64_t frames) noexcept {
+  frames += carried_;
+  carried_ = std::min<int64_t>(frames, 0);
+  if (frames <= 0) return;  // a fragment only (or frames taken back): nothing to place
   const double n = static_cast<double>(frames);
   if (!started_) {
     // The first packet anchors the phase; it may be late by a burst or the network, which the

@@ -34,8 +34,12 @@ class ClockEstimator {
   void resync() noexcept;
 
   // Every packet, in arrival order: its receive timestamp (CLOCK_MONOTONIC or CLOCK_REALTIME, as
-  // long as it is the same clock throughout) and the whole frames it completed.
-  void onFrames(int64_t arrivalNs, uint64_t frames) noexcept;
+  // long as it is the same clock throughout) and the whole frames the sender sent up to its end
+  // since the last call: those it completed, plus any declared lost before it. Negative (losses
+  // declared on an earlier packet taken back, more than this one completed): the rest is carried
+  // to the next packets, so every frame taken back is taken back (else each such take-back would
+  // leave the sender a few hundred frames ahead: a clock fast by thousands of ppm).
+  void onFrames(int64_t arrivalNs, int64_t frames) noexcept;
 
   bool locked() const { return locked_; }
   // Sender rate / nominal rate, measured against the local clock: 1 + ppm * 1e-6.
@@ -71,6 +75,8 @@ class ClockEstimator {
   // Phase-only learning after a resync or a jump.
   double reacquireLeft_ = 0;  // frames
   uint64_t reacquired_ = 0;   // packets averaged so far
+
+  int64_t carried_ = 0;  // frames taken back not yet subtracted (<= 0)
 };
 
 }  // namespace scream::receiver

@@ -209,7 +209,7 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
     }
     if (verdict.duplicate) {
       spdlog::debug("arrival: duplicate dropped");
-      if (restored > 0) estimator_.onFrames(arrivalNs, static_cast<uint64_t>(restored));
+      if (restored > 0) estimator_.onFrames(arrivalNs, std::llround(restored));
       return;
     }
   }
@@ -280,7 +280,7 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   // The estimator sees the frames the sender sent, lost ones included, so loss is not a clock;
   // a provisional datagram only once it proved real (the next one).
   const double sent = (verdict.provisional ? 0.0 : static_cast<double>(frames.frames) + lost) + restored;
-  estimator_.onFrames(arrivalNs, static_cast<uint64_t>(std::max(0.0, sent)));
+  estimator_.onFrames(arrivalNs, std::llround(sent));
   if (estimator_.locked()) arrivals_.setRateRatio(estimator_.ratio());
   statusLocked_.store(estimator_.locked(), std::memory_order_relaxed);
   statusPpm_.store(estimator_.ppm(), std::memory_order_relaxed);
