@@ -99,12 +99,12 @@ int main(int argc, char** argv) {
     const double wall = static_cast<double>(d.ns - origin) * 1e-9;
     if (wall < from || wall > to) continue;
     const ArrivalAnalyzer::Trace& t = analyzer.lastTrace();
-    std::printf("%9.4f residual %7.2f floor %7.2f band %5.2f ppm %+7.0f%s%s%s%s%s%s%s\n", wall,
+    std::printf("%9.4f residual %7.2f floor %7.2f band %5.2f ppm %+7.0f%s%s%s%s%s%s%s%s\n", wall,
                 t.residual * 1e3, t.floor * 1e3, t.band * 1e3, estimator.ppm(),
                 v.duplicate ? " DROPPED" : "", v.provisional ? " provisional" : "",
                 v.previousWasRepeat ? " previous-was-repeat" : "",
                 v.previousWasReal ? " previous-was-real" : "", v.gapBeforeThis ? " GAP-BEFORE" : "",
-                v.gapTakenBack ? " TAKEN-BACK" : "",
+                v.chained ? " (chained)" : "", v.gapTakenBack ? " TAKEN-BACK" : "",
                 v.shiftBytes != 0 && !v.gapBeforeThis && !v.gapTakenBack ? " SHIFT" : "");
     if (v.shiftBytes != 0) std::printf("          shift %+" PRId64 " bytes\n", v.shiftBytes);
   }

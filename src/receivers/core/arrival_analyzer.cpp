@@ -54,6 +54,7 @@ void ArrivalAnalyzer::resync() noexcept {
   repeating_ = false;
   provisional_ = repeatNow_ = realNow_ = false;
   bucketMin_.fill(kInfinity);
+  heldUp_ = false;
 }
 
 double ArrivalAnalyzer::floor() const { return *std::min_element(bucketMin_.begin(), bucketMin_.end()); }
@@ -177,6 +178,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
     return v;
   }
   dueSeconds_ = due;
+  ++datagrams_;
   // A loss seen at once needs only the band, learnt sooner: losses in the learning time would
   // otherwise vanish into the floor and leave the timeline off by them.
   const bool learnt = detecting_ && t >= kEarlyWarmUpSeconds && std::isfinite(f);
@@ -202,9 +204,10 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   }
   if (state_ == State::kDuplicateSuspected) return judgeDuplicate(residual, f, t);
   if (state_ == State::kLossDeclaredEarly) return watchEarlyLoss(residual, f, t);
+  if (state_ != State::kLossSuspected) heldUp_ = false;  // (that event is judged)
   // (A loss being judged is often only a datagram late in its burst: what is clearly a loss
-  // now replaces it.)
-  if (Verdict v; declareAtOnce(residual, f, t, v)) return v;
+  // now replaces it; not while the stream is held up, datagrams coming later and later.)
+  if (Verdict v; !heldUp_ && declareAtOnce(residual, f, t, v)) return v;
   if (state_ == State::kLossSuspected) return judgeLoss(residual, f, t);
   if (residual > f + 0.5 * p) {
     state_ = State::kLossSuspected;
@@ -260,63 +263,133 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
   return {false, k * static_cast<int64_t>(protocol::kPayloadBytes), suspectDatagrams_};
 }
 
+// Whole datagrams a residual lies beyond the band (0 if within it, or if the band is too wide
+// for losses to be seen at once).
+long ArrivalAnalyzer::beyondBand(double residual, double f) const noexcept {
+  const double p = datagramSeconds_;
+  const double band = std::max(typicalBand_.back(), previousTypicalBand_);
+  if (band + kEarlyMarginSeconds >= p || residual - f <= band + kEarlyMarginSeconds) return 0;
+  return std::lround(std::floor((residual - f + kEarlyMarginSeconds) / p));
+}
+
 // A steady stream whose band of residuals is narrower than a datagram (a sender that paces each
 // datagram, a quiet network): a residual beyond the band by whole datagrams is those datagrams
 // lost right before this one, declared at once so the engine conceals them in place, before
 // playback gets there. Often it is only late (the sender woke up late once): then the next
 // datagram is back on the old line, below the new floor, and the declaration is taken back at
 // once (watchEarlyLoss), mostly before the concealment plays.
-// Returns true when it has judged the datagram (then `v` says how).
+// Returns true when it has judged the datagram (then `v` says how). While earlier declarations
+// are still watched, a new one joins them (`chained`): two losses a few datagrams apart.
 bool ArrivalAnalyzer::declareAtOnce(double residual, double f, double t, Verdict& v) noexcept {
   const double p = datagramSeconds_;
-  const double band = std::max(typicalBand_.back(), previousTypicalBand_);
-  if (band + kEarlyMarginSeconds >= p || residual - f <= band + kEarlyMarginSeconds) return false;
-  const long k = std::lround(std::floor((residual - f + kEarlyMarginSeconds) / p));
+  const long k = beyondBand(residual, f);
   if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;
+  const bool chained = state_ == State::kLossDeclaredEarly;
+  if (!chained) {
+    chainLength_ = 0;
+    suspectFloor_ = f;
+  }
+  chain_[chainLength_++] = {k, datagrams_, false};
   dueSeconds_ += static_cast<double>(k) * p;
   lostDatagrams_ += static_cast<uint64_t>(k);
   state_ = State::kLossDeclaredEarly;
   suspectSince_ = t;
-  suspectFloor_ = f;
-  earlyK_ = k;
   suspectDatagrams_ = 1;
   earlyResidual_ = residual;
   v = {};
   v.shiftBytes = k * static_cast<int64_t>(protocol::kPayloadBytes);
   v.gapBeforeThis = true;
+  v.chained = chained;
   return true;
 }
 
+// Every datagram while losses declared at once are watched bounds them: it cannot come early,
+// so at most (its residual on the line before the first declaration - that floor) / P datagrams
+// were lost. Declarations beyond that are taken back, the latest first: the very next datagram
+// after a declaration mostly says whether it was only late (the sender woke up late once: that
+// one datagram is not counted as the stream's jitter, or every such wake-up would turn this off
+// for seconds); later ones only with a clear step back (the floor drifts a little).
 ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchEarlyLoss(double residual, double f, double t) noexcept {
   const double p = datagramSeconds_;
-  const double back = static_cast<double>(earlyK_) * p;
   ++suspectDatagrams_;
-  // On the moved line a stream that lost nothing comes at least a datagram minus the band early
-  // (the band is narrower than a datagram by the margin); one that did lose, not early at all.
-  // The very next datagram tells whether the declaring one was only late (the sender woke up
-  // late once: that one datagram is not counted as the stream's jitter, or every such wake-up
-  // would turn this off for seconds); later, only a clear step back (the floor drifts a little).
-  const bool onlyLate = suspectDatagrams_ == 2 && residual < suspectFloor_ - kEarlyMarginSeconds;
-  if (onlyLate || residual < suspectFloor_ - 0.5 * p) {
-    state_ = State::kSteady;
-    dueSeconds_ -= back;
-    lostDatagrams_ -= static_cast<uint64_t>(earlyK_);
-    if (!onlyLate) {
-      for (double& m : bucketMin_) m += back;  // what the floor learnt on the moved line
-    }
-    noteSteady(residual + back, f, t);
-    Verdict v;
-    v.shiftBytes = -earlyK_ * static_cast<int64_t>(protocol::kPayloadBytes);
-    v.datagramsSinceStep = suspectDatagrams_ - 1;  // (this one is measured after the change)
-    v.gapTakenBack = true;
+  const double oldLine = residual + static_cast<double>(chainDatagrams()) * p;
+  const double margin = suspectDatagrams_ == 2 ? kEarlyMarginSeconds : 0.5 * p;
+  const long bound = std::max(0L, std::lround(std::floor((oldLine - suspectFloor_ + margin) / p)));
+  if (bound < chainDatagrams()) {
+    Verdict v = takeBackEarlyLosses(bound);
+    const double onLine = oldLine - static_cast<double>(chainDatagrams()) * p;
+    if (chainLength_ == 0) state_ = State::kSteady;
+    markChainNoted();
+    noteSteady(onLine, floor(), t);
     return v;
   }
-  if (suspectDatagrams_ == 2) noteSteady(earlyResidual_ - back, f, suspectSince_);  // it stands
-  // Another loss meanwhile: the first stands (the stream has not come back early).
-  if (Verdict v; declareAtOnce(residual, f, t, v)) return v;
+  if (beyondBand(residual, f) > 0) {
+    if (chainLength_ < kMaxChainedGaps) {
+      // Another loss while the first is watched: it joins it. (Before, note the declaring one.)
+      if (suspectDatagrams_ == 2) noteDeclaring(f);
+      if (Verdict v; declareAtOnce(residual, f, t, v)) return v;
+    } else {
+      // Later and later, beyond the band again and again: the stream is being held up (the
+      // sender or the path stalled), not losing one datagram after another; chained further,
+      // the first declarations would stand when it comes back (measured: false gaps of 6-12 ms
+      // in a clean stream, each a glitch). Taken back; the slow path judges the whole event: a
+      // loss shows as a step that stays.
+      Verdict v = takeBackEarlyLosses(0);
+      if (t < kWarmUpSeconds) {  // no slow path yet
+        state_ = State::kSteady;
+        return v;
+      }
+      state_ = State::kLossSuspected;
+      heldUp_ = true;
+      suspectSince_ = t;
+      suspectMin_ = suspectMax_ = oldLine;
+      suspectDatagrams_ = 1;
+      return v;
+    }
+  }
+  if (suspectDatagrams_ == 2) noteDeclaring(f);  // it stands
   if (t - suspectSince_ >= confirmSeconds()) state_ = State::kSteady;
+  markChainNoted();
   noteSteady(residual, f, t);
   return {};
+}
+
+// The datagram that made the latest declaration, into the floor on the line it moved.
+void ArrivalAnalyzer::noteDeclaring(double f) noexcept {
+  const double k = static_cast<double>(chain_[chainLength_ - 1].datagrams);
+  noteSteady(earlyResidual_ - k * datagramSeconds_, f, suspectSince_);
+  markChainNoted();
+}
+
+void ArrivalAnalyzer::markChainNoted() noexcept {
+  for (int i = 0; i < chainLength_; ++i) chain_[i].noted = true;
+}
+
+long ArrivalAnalyzer::chainDatagrams() const noexcept {
+  long total = 0;
+  for (int i = 0; i < chainLength_; ++i) total += chain_[i].datagrams;
+  return total;
+}
+
+// Takes back the latest declarations until at most `keep` datagrams stay declared: the line
+// moves back, and with it what the floor learnt on the moved line.
+ArrivalAnalyzer::Verdict ArrivalAnalyzer::takeBackEarlyLosses(long keep) noexcept {
+  Verdict v;
+  v.gapTakenBack = true;
+  long back = 0;
+  while (chainLength_ > 0 && chainDatagrams() > keep) {
+    const EarlyGap& g = chain_[--chainLength_];
+    back += g.datagrams;
+    ++v.gapsTakenBack;
+    if (g.noted) {
+      for (double& m : bucketMin_) m += static_cast<double>(g.datagrams) * datagramSeconds_;
+    }
+    v.datagramsSinceStep = static_cast<int>(datagrams_ - g.declaredAt);  // (this one: after)
+  }
+  dueSeconds_ -= static_cast<double>(back) * datagramSeconds_;
+  lostDatagrams_ -= static_cast<uint64_t>(back);
+  v.shiftBytes = -back * static_cast<int64_t>(protocol::kPayloadBytes);
+  return v;
 }
 
 // The floor keeps learning meanwhile (a stream that repeats itself, digital silence or a tone of

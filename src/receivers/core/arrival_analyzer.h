@@ -60,9 +60,15 @@ class ArrivalAnalyzer {
     // The datagrams declared lost (shiftBytes > 0) were lost right before this one: conceal
     // them there, before it plays.
     bool gapBeforeThis = false;
-    // The last such declaration is taken back (shiftBytes < 0): the datagram was only late.
+    // The latest `gapsTakenBack` declarations are taken back (shiftBytes < 0, their sum): the
+    // stream was only late.
     bool gapTakenBack = false;
+    int gapsTakenBack = 0;
+    // This declaration joins those still watched (gapBeforeThis), rather than replacing them.
+    bool chained = false;
   };
+  // Declarations at once watched together at most; more, and the stream is being held up.
+  static constexpr int kMaxChainedGaps = 4;
 
   ArrivalAnalyzer();
 
@@ -98,8 +104,13 @@ class ArrivalAnalyzer {
   void noteSteady(double residual, double floor, double t) noexcept;
   void noteBand(double width, int times) noexcept;
   Verdict judge(int64_t arrivalNs, const uint8_t* pcm, size_t bytes) noexcept;
+  long beyondBand(double residual, double floor) const noexcept;
   bool declareAtOnce(double residual, double floor, double t, Verdict& v) noexcept;
   Verdict watchEarlyLoss(double residual, double floor, double t) noexcept;
+  void noteDeclaring(double floor) noexcept;
+  void markChainNoted() noexcept;
+  long chainDatagrams() const noexcept;
+  Verdict takeBackEarlyLosses(long keep) noexcept;
   Verdict judgeLoss(double residual, double floor, double t) noexcept;
   Verdict judgeDuplicate(double residual, double floor, double t) noexcept;
 
@@ -131,8 +142,17 @@ class ArrivalAnalyzer {
   double suspectSince_ = 0, suspectMin_ = 0, suspectMax_ = 0;
   double suspectFloor_ = 0;  // the floor when a duplicate came under suspicion
   int suspectDatagrams_ = 0;
-  long earlyK_ = 0;  // datagrams declared lost at once, until the stream confirms it
-  double earlyResidual_ = 0;  // the residual that declared them, on the old line
+  // Losses declared at once, watched until the stream confirms them, oldest first.
+  struct EarlyGap {
+    long datagrams = 0;
+    uint64_t declaredAt = 0;  // datagrams_ when declared
+    bool noted = false;       // the floor has learnt residuals on the line it moved
+  };
+  std::array<EarlyGap, kMaxChainedGaps> chain_{};
+  int chainLength_ = 0;
+  double earlyResidual_ = 0;  // the residual that made the latest, on the line before it
+  uint64_t datagrams_ = 0;    // datagrams placed on the line so far
+  bool heldUp_ = false;  // a loss seen at once was taken back as the stream got later still
 
   std::vector<uint8_t> previous_;  // the last datagram's PCM, for the duplicate check
   size_t previousBytes_ = 0;

@@ -154,8 +154,15 @@ struct Engine::Stream final : FrameProvider {
   uint64_t written = 0;  // frames written into the ring
   double lostFrames = 0;      // the sender's timeline: all declarations
   double declaredPlain = 0;   // = declaredLost: those sent without an edit
-  uint64_t gapIndex = 0;      // where the datagram after the last gap declared at once went
-  bool gapByEdit = false;     // and whether its declaration went with an edit
+  // The gaps declared at once still watched by the analyzer, oldest first: where the datagram
+  // after each went, its frames, and whether its declaration went with an edit.
+  struct WatchedGap {
+    uint64_t index = 0;
+    double frames = 0;
+    bool byEdit = false;
+  };
+  std::array<WatchedGap, ArrivalAnalyzer::kMaxChainedGaps> watchedGaps{};
+  size_t watchedGapCount = 0;
   uint64_t provisionalIndex = 0;  // where the last repeat went into the ring
   bool provisionalByEdit = false;
   size_t provisionalFrames = 0;  // the last repeat skipped, until the next datagram confirms it
@@ -216,6 +223,17 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
   deliver(packet, arrivalNs, verdict, analyzed, restored);
 }
 
+// The latest `count` gaps declared at once were only late datagrams: each is called off where it
+// lies (its concealment may not have played yet), `frames` (< 0) in all.
+void Engine::takeBackGaps(Stream& s, double frames, int count) {
+  for (; count > 0 && s.watchedGapCount > 0; --count) {
+    const Stream::WatchedGap& g = s.watchedGaps[--s.watchedGapCount];
+    declare(s, -g.frames, Edit::kCancelGap, g.index, g.byEdit);
+    frames += g.frames;
+  }
+  if (frames != 0) declare(s, frames, Edit::kGap, 0, false);  // (not tracked: settled as owed)
+}
+
 // A change of the declared balance (frames lost: > 0; a repeat or a loss taken back: < 0), with
 // its edit when there is one. The baseline (--resampler off) corrects nothing: no edits there.
 // Returns whether it went with the edit (else the level corrector settles it wherever playback is).
@@ -266,10 +284,11 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
                   lost > 0 ? "lost" : "taken back,", std::abs(lost), verdict.datagramsSinceStep,
                   verdict.gapBeforeThis ? ", right before this one" : "");
     if (lost > 0 && verdict.gapBeforeThis) {
-      s.gapIndex = s.written;
-      s.gapByEdit = declare(s, lost, Edit::kGap, s.gapIndex, true);
+      if (!verdict.chained) s.watchedGapCount = 0;
+      const bool byEdit = declare(s, lost, Edit::kGap, s.written, s.watchedGapCount < s.watchedGaps.size());
+      if (s.watchedGapCount < s.watchedGaps.size()) s.watchedGaps[s.watchedGapCount++] = {s.written, lost, byEdit};
     } else if (verdict.gapTakenBack) {
-      declare(s, lost, Edit::kCancelGap, s.gapIndex, s.gapByEdit);
+      takeBackGaps(s, lost, verdict.gapsTakenBack);
     } else {
       declare(s, lost, Edit::kGap, 0, false);
     }

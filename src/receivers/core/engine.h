@@ -98,6 +98,7 @@ class Engine final : public AudioSource {
   void collectRetired();
   void measureArrivalLatency(Stream& stream, int64_t arrivalNs, size_t frames);
   bool declare(Stream& stream, double frames, Edit kind, uint64_t index, bool withEdit);
+  void takeBackGaps(Stream& stream, double frames, int count);
   void skipRepeat(Stream& stream, size_t frames);
   double restoreRepeat(Stream& stream);
   void noteBurst(Stream& stream, int64_t arrivalNs);
