@@ -19,6 +19,9 @@ namespace scream::receiver {
 namespace {
 
 constexpr int kRealtimePriority = 5;  // below PulseAudio's own (9) and JACK's (~70)
+// A request that finds less than this many periods queued is a near miss (noteDelay).
+constexpr double kNearMissPeriods = 2;
+constexpr int64_t kNearMissCooldownNs = 500'000'000;
 
 // PULSE_LATENCY_MSEC is libpulse's own knob for a stream's buffer (it overrides tlength at
 // connect); honour it here too so the growth on underflow starts from it.
@@ -183,6 +186,8 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
   lastDelayFrames_ = 0;
   delayKnown_ = false;
   configuredDelayFrames_ = static_cast<double>(attr.tlength / frameBytes_);
+  nearMissFrames_ = kNearMissPeriods * config_.periodMs * format_.sampleRate / 1000.0;
+  closestDelayFrames_ = kNoDelay;
   lastCallbackNs_ = 0;
   const char* device = config_.sink.empty() ? nullptr : config_.sink.c_str();
   if (pa_stream_connect_playback(stream_, device, &attr, flags, nullptr, nullptr) >= 0) {
@@ -216,36 +221,52 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
   pa_threaded_mainloop_lock(loop_);
 
   uint64_t reportedUnderflows = underflows_.load();
+  uint64_t reportedNearMisses = nearMisses_.load();
+  int64_t lastRaiseNs = 0;
   for (;;) {
-    waitLocked([this, reportedUnderflows] {
+    waitLocked([&] {
       return pa_context_get_state(context_) != PA_CONTEXT_READY ||
-             pa_stream_get_state(stream_) != PA_STREAM_READY || underflows_ != reportedUnderflows;
+             pa_stream_get_state(stream_) != PA_STREAM_READY ||
+             underflows_ != reportedUnderflows || nearMisses_ != reportedNearMisses;
     });
     if (!running_) return Outcome::kStopped;
-    if (underflows_ == reportedUnderflows) break;
+    const bool ranEmpty = underflows_ != reportedUnderflows;
+    if (!ranEmpty && nearMisses_ == reportedNearMisses) break;
     reportedUnderflows = underflows_.load();
-    if (periods_ < config_.maxPeriods) {
-      ++periods_;
-      const pa_buffer_attr bigger = bufferAttr();
-      configuredDelayFrames_ = static_cast<double>(bigger.tlength / frameBytes_);
-      if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &bigger, nullptr, nullptr)) {
-        pa_operation_unref(op);
-      }
-      pa_threaded_mainloop_unlock(loop_);
-      spdlog::info("PulseAudio: server buffer ran empty; raising it to {:.0f} ms",
-                   periods_ * config_.periodMs);
-      pa_threaded_mainloop_lock(loop_);
-    }
+    reportedNearMisses = nearMisses_.load();
+    const double closestMs = closestDelayFrames_.exchange(kNoDelay) * 1000.0 / format_.sampleRate;
+    // One late wake-up makes several requests in a row find the queue low: one period for it.
+    const int64_t now = monotonicNs();
+    const bool raised = (ranEmpty || now - lastRaiseNs > kNearMissCooldownNs) && raiseBufferLocked();
+    if (raised) lastRaiseNs = now;
     pa_threaded_mainloop_unlock(loop_);
-    spdlog::debug("PulseAudio: server buffer ran empty ({} times so far; longest gap between "
-                  "requests {:.1f} ms, longest render {:.2f} ms)",
-                  reportedUnderflows, maxGapNs_.exchange(0) * 1e-6,
-                  maxRenderNs_.exchange(0) * 1e-6);
+    if (ranEmpty) {
+      spdlog::info("PulseAudio: server buffer ran empty{}", raised ? fmt::format("; raising it to {:.0f} ms", periods_ * config_.periodMs) : "");
+      spdlog::debug("PulseAudio: server buffer ran empty ({} times so far; longest gap between "
+                    "requests {:.1f} ms, longest render {:.2f} ms)",
+                    reportedUnderflows, maxGapNs_.exchange(0) * 1e-6,
+                    maxRenderNs_.exchange(0) * 1e-6);
+    } else if (raised) {
+      spdlog::info("PulseAudio: server buffer came within {:.1f} ms of running empty; raising it "
+                   "to {:.0f} ms", closestMs, periods_ * config_.periodMs);
+    }
     pa_threaded_mainloop_lock(loop_);
   }
   const int code = pa_context_errno(context_);
   *error = "PulseAudio: lost the stream on " + server + " (" + pa_strerror(code) + ")";
   return Outcome::kLost;
+}
+
+// One period more, up to the most configured. Returns whether it grew.
+bool PulseSink::raiseBufferLocked() {
+  if (periods_ >= config_.maxPeriods) return false;
+  ++periods_;
+  const pa_buffer_attr bigger = bufferAttr();
+  configuredDelayFrames_ = static_cast<double>(bigger.tlength / frameBytes_);
+  if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &bigger, nullptr, nullptr)) {
+    pa_operation_unref(op);
+  }
+  return true;
 }
 
 // The engine's jitter buffer holds the latency; the server holds a few periods. It grows by a
@@ -329,6 +350,20 @@ double PulseSink::delayFrames(bool* valid) noexcept {
   return delayKnown_ ? lastDelayFrames_ : configuredDelayFrames_.load(std::memory_order_relaxed);
 }
 
+// Grow the server buffer before it runs empty: a request that finds less than two periods
+// queued (the server's or this thread's wake-up came that late) is a near miss, and the next
+// one, a little later, would have been an underflow (measured on this VM under load: requests
+// 15-30 ms apart, the queue at callback ~24.5 ms minus the gap, underflows beyond ~20 ms).
+// Real time: an atomic and a condition signal, no lock, no logging.
+void PulseSink::noteDelay(double frames) noexcept {
+  if (frames >= nearMissFrames_.load(std::memory_order_relaxed)) return;
+  if (frames < closestDelayFrames_.load(std::memory_order_relaxed)) {
+    closestDelayFrames_.store(frames, std::memory_order_relaxed);
+  }
+  nearMisses_.fetch_add(1, std::memory_order_relaxed);
+  pa_threaded_mainloop_signal(loop_, 0);
+}
+
 // Diagnostics for underflows: the longest gap between callbacks and the longest render.
 void PulseSink::noteTimes(int64_t renderStartNs, int64_t renderEndNs) noexcept {
   if (lastCallbackNs_ != 0) {
@@ -358,6 +393,7 @@ void PulseSink::write(size_t bytes) noexcept {
     PlaybackTiming timing;
     timing.nowNs = monotonicNs();
     timing.deviceDelayFrames = delayFrames(&timing.delayValid);
+    if (timing.delayValid) noteDelay(timing.deviceDelayFrames);
     timing.channels = format_.channels;
     source_->render(static_cast<float*>(data), frames, timing);
     noteTimes(timing.nowNs, monotonicNs());

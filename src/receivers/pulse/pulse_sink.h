@@ -57,6 +57,8 @@ class PulseSink final : public Sink {
   void write(size_t bytes) noexcept;
   double delayFrames(bool* valid) noexcept;
   void noteTimes(int64_t renderStartNs, int64_t renderEndNs) noexcept;
+  void noteDelay(double frames) noexcept;
+  bool raiseBufferLocked();
 
   static void raisePriority(pa_mainloop_api* api, void* self);
   static void onContextState(pa_context* context, void* self);
@@ -79,6 +81,11 @@ class PulseSink final : public Sink {
   bool realtime_ = false;          // mainloop lock
   bool priorityTried_ = false;     // mainloop lock
   std::atomic<uint64_t> underflows_{0};
+  // Near misses (noteDelay): requests that found the queue nearly empty, the lowest it was.
+  static constexpr double kNoDelay = 1e300;
+  std::atomic<uint64_t> nearMisses_{0};
+  std::atomic<double> nearMissFrames_{0};
+  std::atomic<double> closestDelayFrames_{kNoDelay};
   int64_t lastCallbackNs_ = 0;  // mainloop thread
   std::atomic<int64_t> maxGapNs_{0}, maxRenderNs_{0};
 
