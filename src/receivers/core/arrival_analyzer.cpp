@@ -29,6 +29,12 @@ constexpr double kMaxLossSeconds = 0.04;
 // Beyond the widest band lately by this much, with the band narrower than a datagram by this
 // much, a residual is a loss at once.
 constexpr double kEarlyMarginSeconds = 0.0008;
+// Datagrams further apart than this are in different bursts of the sender.
+constexpr double kBurstGapSeconds = 0.001;
+// A jump into a datagram this many times the other candidate's, and this large (of full scale),
+// says where a datagram went missing (whereInBurst).
+constexpr double kJumpRatio = 3;
+constexpr double kMinJump = 0.002;
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 }  // namespace
@@ -40,6 +46,8 @@ void ArrivalAnalyzer::reset(const protocol::Format& format) {
   datagramSeconds_ = bytesPerSecond_ > 0 ? protocol::kPayloadBytes / bytesPerSecond_ : 0;
   detecting_ = datagramSeconds_ >= kMinDatagramSeconds;
   wholeFrames_ = format.bytesPerFrame() > 0 && protocol::kPayloadBytes % format.bytesPerFrame() == 0;
+  bytesPerSample_ = format.bytesPerSample();
+  bytesPerFrame_ = format.bytesPerFrame();
   ratio_ = 1.0;
   lostDatagrams_ = 0;
   duplicates_ = 0;
@@ -157,6 +165,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
     longestGap_ = previousLongestGap_ = widestBand_ = previousWidestBand_ = 0;
     typicalBand_.fill(0);
     previousTypicalBand_ = 0;
+    burst_ = {};
     return {};
   }
   const double t = static_cast<double>(arrivalNs - originNs_) * 1e-9;
@@ -179,6 +188,8 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   }
   dueSeconds_ = due;
   ++datagrams_;
+  edges_[datagrams_ % edges_.size()] = wholeFrames_ ? edgesOf(pcm, bytes) : Edges{};
+  trackBursts(arrivalNs, residual, f);
   // A loss seen at once needs only the band, learnt sooner: losses in the learning time would
   // otherwise vanish into the floor and leave the timeline off by them.
   const bool learnt = detecting_ && t >= kEarlyWarmUpSeconds && std::isfinite(f);
@@ -188,7 +199,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   }
   if (!warm) {
     if (state_ == State::kLossDeclaredEarly) return watchEarlyLoss(residual, f, t);
-    if (Verdict v; declareAtOnce(residual, f, t, v)) return v;
+    if (Verdict v; declareEarly(residual, f, t, v)) return v;
     noteSteady(residual, f, t);
     return {};
   }
@@ -207,7 +218,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   if (state_ != State::kLossSuspected) heldUp_ = false;  // (that event is judged)
   // (A loss being judged is often only a datagram late in its burst: what is clearly a loss
   // now replaces it; not while the stream is held up, datagrams coming later and later.)
-  if (Verdict v; !heldUp_ && declareAtOnce(residual, f, t, v)) return v;
+  if (Verdict v; !heldUp_ && declareEarly(residual, f, t, v)) return v;
   if (state_ == State::kLossSuspected) return judgeLoss(residual, f, t);
   if (residual > f + 0.5 * p) {
     state_ = State::kLossSuspected;
@@ -256,7 +267,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
     noteSteady(residual, f, t);  // not a whole number of datagrams: the path changed
     return {};
   }
-  dueSeconds_ += static_cast<double>(k) * p;
+  moveLine(static_cast<double>(k) * p);
   lostDatagrams_ += static_cast<uint64_t>(k);
   lastVisit_ = t;  // the time spent confirming is not a jitter gap
   addToFloor(residual - static_cast<double>(k) * p, t);
@@ -284,23 +295,143 @@ bool ArrivalAnalyzer::declareAtOnce(double residual, double f, double t, Verdict
   const double p = datagramSeconds_;
   const long k = beyondBand(residual, f);
   if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;
+  v = watchNewGap(k, 0, residual, f, t);
+  return true;
+}
+
+// A sender that sends in bursts (a 10 ms timer, 6 ms datagrams: one or two a burst) spreads its
+// residuals wider than a datagram, but the last datagram of each burst ends within a datagram
+// before the burst was sent: its residual keeps a band narrower than a datagram. When a burst
+// ends (the next datagram comes a while later), a last residual beyond that band by whole
+// datagrams is those datagrams lost before the burst: declared when the next burst begins, and
+// concealed before the burst's first datagram, ~10 ms ago in the ring, before playback gets there.
+// (Where the last one before the loss ended a burst, the loss shows only in the next burst:
+// before its first datagram is where it was lost too.) Needed only where the band of all
+// residuals is too wide for declareAtOnce.
+bool ArrivalAnalyzer::declareAfterBurst(double residual, double f, double t, Verdict& v) noexcept {
+  const double p = datagramSeconds_;
+  const double band = std::max(typicalBand_.back(), previousTypicalBand_);
+  if (band + kEarlyMarginSeconds < p) return false;  // declareAtOnce's
+  const long k = lostBeforeBurst(f);
+  if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;
+  // Once a burst could not tell, the next ones cannot either (the loss may lie before any of
+  // them): the slow path judges it.
+  const int back = burst_.undecided ? -1 : whereInBurst();
+  burst_.undecided = back < 0;
+  if (back < 0) return false;
+  v = watchNewGap(k, back, residual, f, t);
+  return true;
+}
+
+// A burst that came short (the sender sent one datagram more with it) lost it before its first
+// datagram or after its last: the timing is the same either way. The audio tells: where a
+// datagram is missing, the waveform jumps. Returns how many datagrams before this one the gap
+// is (0: right before this one), or -1 when neither boundary is clearly the one.
+int ArrivalAnalyzer::whereInBurst() const noexcept {
+  const int length = burst_.previousLength;
+  const bool full = length >= std::max(burst_.longest, burst_.previousLongest);
+  const uint64_t first = datagrams_ - static_cast<uint64_t>(length);
+  if (!wholeFrames_ || first < 2 || length + 1 >= static_cast<int>(edges_.size())) return full ? length : -1;
+  const double before = edges_[(first - 1) % edges_.size()].jumpInto(edges_[first % edges_.size()]);
+  const double after = edges_[(datagrams_ - 1) % edges_.size()].jumpInto(edges_[datagrams_ % edges_.size()]);
+  if (after > kJumpRatio * before && after > kMinJump) return 0;
+  if (before > kJumpRatio * after && before > kMinJump) return length;
+  return full ? length : -1;
+}
+
+// How far the first sample of `next` lies off the line the last two samples of this one draw.
+double ArrivalAnalyzer::Edges::jumpInto(const Edges& next) const noexcept {
+  return std::fabs(next.head - (2 * last - beforeLast));
+}
+
+// Channel 0 of the first frame and of the last two, as -1..1.
+ArrivalAnalyzer::Edges ArrivalAnalyzer::edgesOf(const uint8_t* pcm, size_t bytes) const noexcept {
+  const auto sample = [&](size_t frame) {
+    const uint8_t* at = pcm + frame * bytesPerFrame_;
+    int32_t v = 0;
+    for (size_t b = 0; b < bytesPerSample_; ++b) v |= static_cast<int32_t>(at[b]) << (8 * (4 - bytesPerSample_ + b));
+    return static_cast<double>(v) / 2147483648.0;  // (left-aligned: the sign is bit 31)
+  };
+  const size_t frames = bytesPerFrame_ > 0 ? bytes / bytesPerFrame_ : 0;
+  if (frames < 2) return {};
+  return {sample(0), sample(frames - 2), sample(frames - 1)};
+}
+
+bool ArrivalAnalyzer::declareEarly(double residual, double f, double t, Verdict& v) noexcept {
+  return declareAtOnce(residual, f, t, v) || declareAfterBurst(residual, f, t, v);
+}
+
+// Whole datagrams the burst that just ended (if one did) shows lost before it.
+long ArrivalAnalyzer::lostBeforeBurst(double f) const noexcept {
+  if (!burst_.ended) return 0;
+  const double p = datagramSeconds_;
+  const double band = std::max(burst_.typicalBand.back(), burst_.previousTypicalBand);
+  const double excess = burst_.previousLast - f;
+  if (band + kEarlyMarginSeconds >= p || excess <= band + kEarlyMarginSeconds) return 0;
+  return std::lround(std::floor((excess + kEarlyMarginSeconds) / p));
+}
+
+// Declares k datagrams lost before the datagram `back` datagrams before this one (0: right before
+// this one), and watches the declaration (with those still watched, if any).
+ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchNewGap(long k, int back, double residual, double f,
+                                                      double t) noexcept {
   const bool chained = state_ == State::kLossDeclaredEarly;
   if (!chained) {
     chainLength_ = 0;
     suspectFloor_ = f;
   }
-  chain_[chainLength_++] = {k, datagrams_, false};
-  dueSeconds_ += static_cast<double>(k) * p;
+  chain_[chainLength_++] = {k, datagrams_ - static_cast<uint64_t>(back), false};
+  moveLine(static_cast<double>(k) * datagramSeconds_);
   lostDatagrams_ += static_cast<uint64_t>(k);
   state_ = State::kLossDeclaredEarly;
   suspectSince_ = t;
   suspectDatagrams_ = 1;
   earlyResidual_ = residual;
-  v = {};
+  Verdict v;
   v.shiftBytes = k * static_cast<int64_t>(protocol::kPayloadBytes);
   v.gapBeforeThis = true;
+  v.gapDatagramsBack = back;
+  v.datagramsSinceStep = back;  // measured on the old line
   v.chained = chained;
-  return true;
+  return v;
+}
+
+// Bursts: datagrams that arrive within kBurstGapSeconds of the one before belong to its burst.
+// When one ends, its last residual goes into the burst band (unless it is being judged a loss).
+void ArrivalAnalyzer::trackBursts(int64_t arrivalNs, double residual, double f) noexcept {
+  const double t = static_cast<double>(arrivalNs - originNs_) * 1e-9;
+  burst_.ended = burst_.length > 0 && static_cast<double>(arrivalNs - burst_.lastArrivalNs) * 1e-9 > kBurstGapSeconds;
+  if (burst_.ended) {
+    burst_.previousLength = burst_.length;
+    burst_.previousLast = burst_.last;
+    burst_.length = 0;
+    if (t - burst_.epochStart >= kEpochSeconds) {
+      burst_.previousTypicalBand = burst_.typicalBand.back();
+      burst_.typicalBand.fill(0);
+      burst_.previousLongest = burst_.longest;
+      burst_.longest = 0;
+      burst_.epochStart = t;
+    }
+    burst_.longest = std::max(burst_.longest, burst_.previousLength);
+    // (Not one that shows a loss: it is declared, or taken back as only late.)
+    const double width = burst_.previousLast - f;
+    if (lostBeforeBurst(f) == 0) burst_.undecided = false;
+    if (std::isfinite(f) && lostBeforeBurst(f) == 0 &&
+        (state_ != State::kLossSuspected || width < datagramSeconds_) &&
+        width > burst_.typicalBand.back()) {
+      burst_.typicalBand.back() = width;
+      std::sort(burst_.typicalBand.begin(), burst_.typicalBand.end(), std::greater<>());
+    }
+  }
+  ++burst_.length;
+  burst_.last = residual;
+  burst_.lastArrivalNs = arrivalNs;
+}
+
+void ArrivalAnalyzer::moveLine(double seconds) noexcept {
+  dueSeconds_ += seconds;
+  burst_.last -= seconds;
+  burst_.previousLast -= seconds;
 }
 
 // Every datagram while losses declared at once are watched bounds them: it cannot come early,
@@ -323,11 +454,11 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchEarlyLoss(double residual, double
     noteSteady(onLine, floor(), t);
     return v;
   }
-  if (beyondBand(residual, f) > 0) {
+  if (beyondBand(residual, f) > 0 || lostBeforeBurst(f) > 0) {
     if (chainLength_ < kMaxChainedGaps) {
       // Another loss while the first is watched: it joins it. (Before, note the declaring one.)
       if (suspectDatagrams_ == 2) noteDeclaring(f);
-      if (Verdict v; declareAtOnce(residual, f, t, v)) return v;
+      if (Verdict v; declareEarly(residual, f, t, v)) return v;
     } else {
       // Later and later, beyond the band again and again: the stream is being held up (the
       // sender or the path stalled), not losing one datagram after another; chained further,
@@ -386,7 +517,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::takeBackEarlyLosses(long keep) noexcep
     }
     v.datagramsSinceStep = static_cast<int>(datagrams_ - g.declaredAt);  // (this one: after)
   }
-  dueSeconds_ -= static_cast<double>(back) * datagramSeconds_;
+  moveLine(-static_cast<double>(back) * datagramSeconds_);
   lostDatagrams_ -= static_cast<uint64_t>(back);
   v.shiftBytes = -back * static_cast<int64_t>(protocol::kPayloadBytes);
   return v;
@@ -402,7 +533,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeDuplicate(double residual, double
     // Earlier than the stream allows: the identical datagram was the same one again. Move the
     // line back, and what the floor learnt since with it.
     state_ = State::kSteady;
-    dueSeconds_ -= p;
+    moveLine(-p);
     ++duplicates_;
     for (double& m : bucketMin_) m += p;
     noteSteady(residual + p, f + p, t);

@@ -66,6 +66,8 @@ class ArrivalAnalyzer {
     int gapsTakenBack = 0;
     // This declaration joins those still watched (gapBeforeThis), rather than replacing them.
     bool chained = false;
+    // The gap (gapBeforeThis) is before the datagram this many before this one (0: this one).
+    int gapDatagramsBack = 0;
   };
   // Declarations at once watched together at most; more, and the stream is being held up.
   static constexpr int kMaxChainedGaps = 4;
@@ -105,7 +107,20 @@ class ArrivalAnalyzer {
   void noteBand(double width, int times) noexcept;
   Verdict judge(int64_t arrivalNs, const uint8_t* pcm, size_t bytes) noexcept;
   long beyondBand(double residual, double floor) const noexcept;
+  bool declareEarly(double residual, double floor, double t, Verdict& v) noexcept;
   bool declareAtOnce(double residual, double floor, double t, Verdict& v) noexcept;
+  bool declareAfterBurst(double residual, double floor, double t, Verdict& v) noexcept;
+  long lostBeforeBurst(double floor) const noexcept;
+  Verdict watchNewGap(long k, int back, double residual, double floor, double t) noexcept;
+  void trackBursts(int64_t arrivalNs, double residual, double floor) noexcept;
+  int whereInBurst() const noexcept;
+  // Channel 0 at a datagram's edges, for whereInBurst.
+  struct Edges {
+    double head = 0, beforeLast = 0, last = 0;
+    double jumpInto(const Edges& next) const noexcept;
+  };
+  Edges edgesOf(const uint8_t* pcm, size_t bytes) const noexcept;
+  void moveLine(double seconds) noexcept;
   Verdict watchEarlyLoss(double residual, double floor, double t) noexcept;
   void noteDeclaring(double floor) noexcept;
   void markChainNoted() noexcept;
@@ -152,6 +167,22 @@ class ArrivalAnalyzer {
   int chainLength_ = 0;
   double earlyResidual_ = 0;  // the residual that made the latest, on the line before it
   uint64_t datagrams_ = 0;    // datagrams placed on the line so far
+  // The sender's bursts (trackBursts): the last residual of each, on the current line.
+  struct Bursts {
+    int length = 0;  // datagrams in the current burst so far
+    double last = 0;  // the residual of its latest datagram
+    int64_t lastArrivalNs = 0;
+    bool ended = false;  // this datagram began a new burst
+    int previousLength = 0;
+    double previousLast = 0;  // the last residual of the burst that ended
+    std::array<double, 4> typicalBand{};  // widest last residuals above the floor this epoch
+    double previousTypicalBand = 0;
+    int longest = 0, previousLongest = 0;  // datagrams in the longest burst, this epoch and last
+    bool undecided = false;  // a loss shown where whereInBurst could not tell, not yet judged
+    double epochStart = 0;
+  } burst_;
+  std::array<Edges, 8> edges_{};  // of the last datagrams on the line, by datagrams_ % 8
+  size_t bytesPerSample_ = 0, bytesPerFrame_ = 0;
   bool heldUp_ = false;  // a loss seen at once was taken back as the stream got later still
 
   std::vector<uint8_t> previous_;  // the last datagram's PCM, for the duplicate check

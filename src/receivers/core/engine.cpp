@@ -163,6 +163,15 @@ struct Engine::Stream final : FrameProvider {
   };
   std::array<WatchedGap, ArrivalAnalyzer::kMaxChainedGaps> watchedGaps{};
   size_t watchedGapCount = 0;
+  // Where the last datagrams on the analyzer's line went in the ring (a gap seen when a burst
+  // ends goes before the burst's first datagram).
+  std::array<uint64_t, 8> recentStarts{};
+  uint64_t placed = 0;
+  uint64_t startOf(int datagramsBack) const {
+    const auto back = static_cast<uint64_t>(datagramsBack);
+    if (back == 0 || back > placed || back > recentStarts.size()) return written;
+    return recentStarts[(placed - back) % recentStarts.size()];
+  }
   uint64_t provisionalIndex = 0;  // where the last repeat went into the ring
   bool provisionalByEdit = false;
   size_t provisionalFrames = 0;  // the last repeat skipped, until the next datagram confirms it
@@ -285,8 +294,9 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
                   verdict.gapBeforeThis ? ", right before this one" : "");
     if (lost > 0 && verdict.gapBeforeThis) {
       if (!verdict.chained) s.watchedGapCount = 0;
-      const bool byEdit = declare(s, lost, Edit::kGap, s.written, s.watchedGapCount < s.watchedGaps.size());
-      if (s.watchedGapCount < s.watchedGaps.size()) s.watchedGaps[s.watchedGapCount++] = {s.written, lost, byEdit};
+      const uint64_t at = s.startOf(verdict.gapDatagramsBack);
+      const bool byEdit = declare(s, lost, Edit::kGap, at, s.watchedGapCount < s.watchedGaps.size());
+      if (s.watchedGapCount < s.watchedGaps.size()) s.watchedGaps[s.watchedGapCount++] = {at, lost, byEdit};
     } else if (verdict.gapTakenBack) {
       takeBackGaps(s, lost, verdict.gapsTakenBack);
     } else {
@@ -313,6 +323,7 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   if (n < frames.frames) stats_.ringOverflowFrames.fetch_add(frames.frames - n);
   if (verdict.provisional) skipRepeat(s, n);  // (before it is measured: as the one it repeats)
   measureArrivalLatency(s, arrivalNs, n);
+  if (!verdict.provisional) s.recentStarts[s.placed++ % s.recentStarts.size()] = s.written;
   s.written += n;
 }
 
@@ -614,7 +625,7 @@ void Engine::takeEdits(Stream& s) noexcept {
         break;
       case Edit::kCancelSkip:
         s.declaredByEdits += size;
-        s.playout.cancelSkip(index);
+        s.playout.cancelSkip(index, frames);
         break;
       case Edit::kGap:
         s.declaredByEdits += size;
@@ -622,7 +633,7 @@ void Engine::takeEdits(Stream& s) noexcept {
         break;
       case Edit::kCancelGap:
         s.declaredByEdits -= size;
-        s.playout.cancelConceal(index);
+        s.playout.cancelConceal(index, frames);
         break;
     }
   }

@@ -51,17 +51,28 @@ void Playout::cut(size_t frames, size_t limit) noexcept {
 }
 
 bool PositionedEdits::add(uint64_t index, size_t frames, bool spans) noexcept {
-  if (count_ == edits_.size() || frames == 0) return false;
+  if (frames == 0) return false;
+  if (!spans && count_ > 0 && edits_[count_ - 1].index == index) {
+    edits_[count_ - 1].frames += frames;  // (a second gap declared at the same seam)
+    frames_ += frames;
+    return true;
+  }
+  if (count_ == edits_.size()) return false;
   if (count_ > 0 && index < edits_[count_ - 1].index + (spans ? edits_[count_ - 1].frames : 1)) return false;
   edits_[count_++] = {index, frames};
   frames_ += frames;
   return true;
 }
 
-bool PositionedEdits::cancel(uint64_t index) noexcept {
+bool PositionedEdits::cancel(uint64_t index, size_t frames) noexcept {
   for (size_t i = 0; i < count_; ++i) {
     if (edits_[i].index != index) continue;
-    removeAt(i);
+    if (frames < edits_[i].frames) {
+      edits_[i].frames -= frames;
+      frames_ -= frames;
+    } else {
+      removeAt(i);
+    }
     return true;
   }
   return false;
@@ -90,9 +101,9 @@ bool Playout::concealAt(uint64_t index, size_t frames) noexcept {
   return index >= consumed_ && gaps_.add(index, frames, /*spans=*/false);  // gaps sit between
 }
 
-bool Playout::cancelConceal(uint64_t index) noexcept { return gaps_.cancel(index); }
+bool Playout::cancelConceal(uint64_t index, size_t frames) noexcept { return gaps_.cancel(index, frames); }
 
-bool Playout::cancelSkip(uint64_t index) noexcept { return skips_.cancel(index); }
+bool Playout::cancelSkip(uint64_t index, size_t frames) noexcept { return skips_.cancel(index, frames); }
 
 bool Playout::armGap() noexcept {
   while (!gaps_.empty() && pendingInsert_ == 0) {

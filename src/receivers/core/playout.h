@@ -33,9 +33,10 @@ class PositionedEdits {
     size_t frames;
   };
   // False when full or out of order: `index` must come after the last one (and after the frames
-  // it covers, if edits `span` their frames).
+  // it covers, if edits `span` their frames). Edits that do not span join one at the same index.
   bool add(uint64_t index, size_t frames, bool spans) noexcept;
-  bool cancel(uint64_t index) noexcept;  // false when none waits at `index`
+  // `frames` of the edit at `index` (all of it at most) are called off; false when none waits there.
+  bool cancel(uint64_t index, size_t frames) noexcept;
   bool empty() const { return count_ == 0; }
   const Edit& front() const { return edits_[0]; }
   void popFront() noexcept { removeAt(0); }
@@ -91,11 +92,12 @@ class Playout final : public FrameProvider {
   // already past it or four are waiting (the caller inserts them later instead).
   bool concealAt(uint64_t index, size_t frames) noexcept;
   size_t concealPending() const { return gaps_.frames(); }
-  // The concealment waiting at `index` is called off; false when it was played already.
-  bool cancelConceal(uint64_t index) noexcept;
+  // `frames` of the concealment waiting at `index` are called off; false when it was played
+  // already.
+  bool cancelConceal(uint64_t index, size_t frames) noexcept;
   uint64_t concealedAtFrames() const { return concealedAt_; }  // played by concealAt()
   // The skip waiting at `index` is called off; false when it was carried out already.
-  bool cancelSkip(uint64_t index) noexcept;
+  bool cancelSkip(uint64_t index, size_t frames) noexcept;
   size_t skipPending() const { return skips_.frames(); }
   uint64_t skippedFrames() const { return skipped_; }
 

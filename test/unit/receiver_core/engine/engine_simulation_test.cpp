@@ -504,11 +504,11 @@ Robustness measureRobustness(const SimConfig& c) {
   m.baselineGlitchMs = scream::testing::detectGlitches(b.tone, b.sinkRate, 2.0, c.seconds - 0.1).glitchMs;
   std::printf("glitches %.0f ms (no control: %.0f ms); markers off target %zu of %zu (target %.1f ms); "
               "ratio off by <= %.0f ppm; underruns %llu; lost %llu (true %llu); duplicates %llu (true %llu); "
-              "inserted %.1f ms, cut %.1f ms\n",
+              "inserted %.1f ms (in place %.1f), cut %.1f ms\n",
               m.glitchMs, m.baselineGlitchMs, m.markersOffTarget, m.markers, r.status.targetMs,
               m.worstRatioPpm, (unsigned long long)r.underruns, (unsigned long long)r.lostDatagrams,
               (unsigned long long)r.trueLost, (unsigned long long)r.duplicatesDropped,
-              (unsigned long long)r.trueDuplicates, r.insertedFrames / 48.0, r.cutFrames / 48.0);
+              (unsigned long long)r.trueDuplicates, r.insertedFrames / 48.0, r.insertedInPlaceFrames / 48.0, r.cutFrames / 48.0);
   return m;
 }
 
@@ -558,11 +558,12 @@ TEST(EngineRobustness, AToneOfIdenticalDatagramsWithDuplicates) {
   // Issue 16: the ratio within 100 ppm; each duplicate found late still moves the pitch a while.
 }
 
-// Issue 16 asks for more than the next four reach yet (latency within 2 ms of target and the
-// ratio within 100 ppm throughout, no underrun, glitch time at most half the baseline's): the
-// datagram is found and concealed in time, but only after the discontinuity where it went
-// missing has played (detection needs ~60 ms, the ring holds ~15), and the pitch moves with the
-// level until the corrector has cut or repeated a period. What they assert is what holds now.
+// A sender with a 10 ms timer (upstream's driver: one or two datagrams a burst): each loss shows
+// when the burst after it ends, and is concealed before that burst's first datagram or after its
+// last (the audio tells which); where the audio cannot tell, the slow path inserts it later.
+// Measured: 49 of 49 found, 35 where they were lost (33 at the right datagram), 110 ms of
+// glitches against 395 without control (270 before the burst rule). Issue 16 asks for more than
+// holds yet: one underrun, 2 markers off target, the ratio off by up to ~700 ppm for a while.
 TEST(EngineRobustness, RandomLossIsFoundAndConcealedInTime) {
   SimConfig c;
   c.lossPct = 1;
@@ -571,8 +572,9 @@ TEST(EngineRobustness, RandomLossIsFoundAndConcealedInTime) {
   EXPECT_LE(m.r.lostDatagrams, m.r.trueLost);
   // Concealed in time: what was inserted net of cuts is what was lost, to within a few periods.
   EXPECT_NEAR((m.r.insertedFrames - m.r.cutFrames) / 288.0, static_cast<double>(m.r.lostDatagrams), 6.0);
+  EXPECT_GE(m.r.insertedInPlaceFrames / 288.0, 0.6 * static_cast<double>(m.r.lostDatagrams));
   EXPECT_LE(m.r.underruns, 1u);
-  EXPECT_LE(m.glitchMs, 0.8 * m.baselineGlitchMs);
+  EXPECT_LE(m.glitchMs, 0.5 * m.baselineGlitchMs);
 }
 
 // A sender that paces every datagram (5 ms timer, 6 ms datagrams) on a quiet network: each loss

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -191,6 +192,35 @@ TEST(ArrivalAnalyzer, AStreamHeldUpGraduallyLosesNothing) {
     EXPECT_GE(d.declared, 1) << c << ": the case must look like loss at first";
     EXPECT_EQ(a.shift, 0) << c;
     EXPECT_EQ(a.analyzer.lostDatagrams(), 0u) << c;
+  }
+}
+
+// The 10 ms-timer sender (one or two datagrams a burst, residuals spread wider than a datagram):
+// a loss shows when the burst after it ends. Which boundary of that burst it lies at, the audio
+// tells (a tone that does not line up with a datagram: where one is missing, the waveform jumps).
+TEST(ArrivalAnalyzer, ABurstySendersLossIsPlacedWhereTheAudioJumps) {
+  for (uint32_t lost : {1000u, 1001u, 1002u, 1333u, 2501u}) {
+    ArrivalAnalyzer analyzer;
+    analyzer.reset({48000, 16, 2, 0x3});
+    std::vector<uint32_t> placed;  // datagram indices in arrival order
+    int declared = 0;
+    for (const Arrival& x : sendStream(20)) {
+      if (x.index == lost) continue;
+      int16_t pcm[576];
+      for (int f = 0; f < 288; ++f) {
+        const double t = (x.index * 288.0 + f) / 48000.0;
+        pcm[2 * f] = pcm[2 * f + 1] = static_cast<int16_t>(16000 * std::sin(2 * M_PI * 440 * t));
+      }
+      placed.push_back(x.index);
+      const auto v = analyzer.onDatagram(x.ns, reinterpret_cast<const uint8_t*>(pcm), sizeof pcm);
+      if (!v.gapBeforeThis) continue;
+      ++declared;
+      const uint32_t after = placed[placed.size() - 1 - static_cast<size_t>(v.gapDatagramsBack)];
+      EXPECT_EQ(after, lost + 1) << lost << ": the gap goes before the datagram after the loss";
+      EXPECT_LE(x.index, lost + 4) << lost << ": within a burst or two";
+    }
+    EXPECT_EQ(declared, 1) << lost;
+    EXPECT_EQ(analyzer.lostDatagrams(), 1u) << lost;
   }
 }
 

@@ -144,17 +144,33 @@ TEST(Playout, ASkipOrAConcealmentCalledOffPlaysEverything) {
   t.playout().startFadeIn();
   t.play(1200);
   EXPECT_TRUE(t.playout().skipAt(3000, 288));
-  EXPECT_TRUE(t.playout().cancelSkip(3000));
-  EXPECT_FALSE(t.playout().cancelSkip(3000));
+  EXPECT_TRUE(t.playout().cancelSkip(3000, 288));
+  EXPECT_FALSE(t.playout().cancelSkip(3000, 288));
   EXPECT_TRUE(t.playout().concealAt(4000, 288));
-  EXPECT_TRUE(t.playout().cancelConceal(4000));
-  EXPECT_FALSE(t.playout().cancelConceal(4000));
+  EXPECT_TRUE(t.playout().cancelConceal(4000, 288));
+  EXPECT_FALSE(t.playout().cancelConceal(4000, 288));
   EXPECT_EQ(t.playout().concealPending(), 0u);
   t.play(4000);
   EXPECT_EQ(t.playout().skippedFrames(), 0u);
   EXPECT_EQ(t.playout().concealedAtFrames(), 0u);
   EXPECT_EQ(t.playout().consumed(), 5200u);
   EXPECT_EQ(t.glitches(), 0u);
+}
+
+// Two gaps declared at the same seam (a loss seen at once, then more of it when the burst ended)
+// are one concealment of both; calling off one leaves the other.
+TEST(Playout, GapsAtTheSameSeamJoinAndAreCalledOffInPart) {
+  TonePlayout t;
+  t.feed(6000);
+  t.playout().startFadeIn();
+  t.play(1200);
+  EXPECT_TRUE(t.playout().concealAt(4000, 288));
+  EXPECT_TRUE(t.playout().concealAt(4000, 1152));
+  EXPECT_EQ(t.playout().concealPending(), 1440u);
+  EXPECT_TRUE(t.playout().cancelConceal(4000, 1152));
+  EXPECT_EQ(t.playout().concealPending(), 288u);
+  t.play(4000);
+  EXPECT_EQ(t.playout().concealedAtFrames(), 288u);
 }
 
 // A cut asked for while a skip waits ahead is taken before it, never across it.
