@@ -348,9 +348,9 @@ double ArrivalAnalyzer::Edges::jumpInto(const Edges& next) const noexcept {
 ArrivalAnalyzer::Edges ArrivalAnalyzer::edgesOf(const uint8_t* pcm, size_t bytes) const noexcept {
   const auto sample = [&](size_t frame) {
     const uint8_t* at = pcm + frame * bytesPerFrame_;
-    int32_t v = 0;
-    for (size_t b = 0; b < bytesPerSample_; ++b) v |= static_cast<int32_t>(at[b]) << (8 * (4 - bytesPerSample_ + b));
-    return static_cast<double>(v) / 2147483648.0;  // (left-aligned: the sign is bit 31)
+    uint32_t v = 0;
+    for (size_t b = 0; b < bytesPerSample_; ++b) v |= uint32_t{at[b]} << (8 * (4 - bytesPerSample_ + b));
+    return static_cast<double>(static_cast<int32_t>(v)) / 2147483648.0;  // (left-aligned)
   };
   const size_t frames = bytesPerFrame_ > 0 ? bytes / bytesPerFrame_ : 0;
   if (frames < 2) return {};
