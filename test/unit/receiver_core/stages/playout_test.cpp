@@ -36,6 +36,13 @@ class TonePlayout {
     ring_.write(block.data(), block.size());
   }
 
+  // `frames` fed and `played` of them playing (faded in): edits can be placed ahead.
+  void startPlaying(size_t frames, size_t played) {
+    feed(frames);
+    playout_.startFadeIn();
+    play(played);
+  }
+
   // Writes the last `frames` frames fed once more (a datagram that came twice).
   void repeat(size_t frames) {
     written_ -= frames;
@@ -140,9 +147,7 @@ TEST(Playout, LostAudioIsConcealedWhereItWasLost) {
 
 TEST(Playout, ASkipOrAConcealmentCalledOffPlaysEverything) {
   TonePlayout t;
-  t.feed(6000);
-  t.playout().startFadeIn();
-  t.play(1200);
+  t.startPlaying(6000, 1200);
   EXPECT_TRUE(t.playout().skipAt(3000, 288));
   EXPECT_TRUE(t.playout().cancelSkip(3000, 288));
   EXPECT_FALSE(t.playout().cancelSkip(3000, 288));
@@ -161,9 +166,7 @@ TEST(Playout, ASkipOrAConcealmentCalledOffPlaysEverything) {
 // are one concealment of both; calling off one leaves the other.
 TEST(Playout, GapsAtTheSameSeamJoinAndAreCalledOffInPart) {
   TonePlayout t;
-  t.feed(6000);
-  t.playout().startFadeIn();
-  t.play(1200);
+  t.startPlaying(6000, 1200);
   EXPECT_TRUE(t.playout().concealAt(4000, 288));
   EXPECT_TRUE(t.playout().concealAt(4000, 1152));
   EXPECT_EQ(t.playout().concealPending(), 1440u);
@@ -178,9 +181,7 @@ TEST(Playout, ACutNeverJumpsAnEditWaitingAhead) {
   TonePlayout t;
   t.feed(3000);
   t.repeat(288);
-  t.feed(6000);
-  t.playout().startFadeIn();
-  t.play(2400);
+  t.startPlaying(6000, 2400);
   EXPECT_TRUE(t.playout().skipAt(3000, 288));
   t.playout().cut(288);
   t.play(4800);
