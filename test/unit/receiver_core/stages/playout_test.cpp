@@ -36,11 +36,11 @@ class TonePlayout {
     ring_.write(block.data(), block.size());
   }
 
-  // `frames` fed and `played` of them playing (faded in): edits can be placed ahead.
-  void startPlaying(size_t frames, size_t played) {
+  // `frames` fed and the first `playing` of them played (faded in): edits can be placed ahead.
+  void startPlaying(size_t frames, size_t playing) {
     feed(frames);
     playout_.startFadeIn();
-    play(played);
+    play(playing);
   }
 
   // Writes the last `frames` frames fed once more (a datagram that came twice).
