@@ -24,6 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool haveFormat = false;
   int64_t arrivalNs = 1'000'000'000;
   uint64_t fed = 0;
+  // The engine's list of gaps declared at once and still watched (what take-backs call off).
+  int64_t watched[receiver::ArrivalAnalyzer::kMaxChainedGaps];
+  int watchedCount = 0;
   while (size >= 4) {
     arrivalNs += static_cast<int64_t>(data[0] | (data[1] << 8)) * 1000;
     size_t len = static_cast<size_t>(data[2] | (data[3] << 8));
@@ -37,6 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         haveFormat = true;
         analyzer.reset(current);
         fed = 0;
+        watchedCount = 0;
       }
       const auto v = analyzer.onDatagram(arrivalNs, packet.pcm, packet.pcmBytes);
       ++fed;
@@ -44,8 +48,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(!(v.gapBeforeThis && v.gapTakenBack));
       check(!v.gapBeforeThis || v.shiftBytes > 0);
       check(!v.gapTakenBack || (v.shiftBytes < 0 && v.gapsTakenBack > 0));
-      check(v.gapDatagramsBack >= 0 && static_cast<uint64_t>(v.gapDatagramsBack) < fed);
+      check(v.gapDatagramsBack >= 0 && v.gapDatagramsBack <= receiver::ArrivalAnalyzer::kMaxBurstDatagrams &&
+            static_cast<uint64_t>(v.gapDatagramsBack) < fed);
       check(analyzer.lostDatagrams() < (uint64_t{1} << 40));  // never taken back below zero
+      if (v.gapBeforeThis) {
+        if (!v.chained) watchedCount = 0;
+        check(watchedCount < receiver::ArrivalAnalyzer::kMaxChainedGaps);
+        watched[watchedCount++] = v.shiftBytes;
+      }
+      if (v.gapTakenBack) {
+        check(v.gapsTakenBack <= watchedCount);
+        int64_t sum = 0;
+        for (int i = 0; i < v.gapsTakenBack; ++i) sum += watched[--watchedCount];
+        check(sum == -v.shiftBytes);
+      }
     }
     data += len;
     size -= len;

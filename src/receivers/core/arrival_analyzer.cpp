@@ -203,6 +203,9 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
     noteSteady(residual, f, t);
     return {};
   }
+  // (Losses declared at once are watched through identical datagrams too: a repeat came early
+  // and was dropped above; what is left is a periodic signal's next datagram.)
+  if (state_ == State::kLossDeclaredEarly) return watchEarlyLoss(residual, f, t);
   if (identical && state_ != State::kDuplicateSuspected) {
     // The same bytes again, or a neighbour in a periodic signal: what follows will tell. (A loss
     // being judged meanwhile is given up: both at once are rare, and the meter sees it anyway.)
@@ -214,7 +217,6 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
     return {};
   }
   if (state_ == State::kDuplicateSuspected) return judgeDuplicate(residual, f, t);
-  if (state_ == State::kLossDeclaredEarly) return watchEarlyLoss(residual, f, t);
   if (state_ != State::kLossSuspected) heldUp_ = false;  // (that event is judged)
   // (A loss being judged is often only a datagram late in its burst: what is clearly a loss
   // now replaces it; not while the stream is held up, datagrams coming later and later.)
@@ -331,7 +333,8 @@ int ArrivalAnalyzer::whereInBurst() const noexcept {
   const int length = burst_.previousLength;
   const bool full = length >= std::max(burst_.longest, burst_.previousLongest);
   const uint64_t first = datagrams_ - static_cast<uint64_t>(length);
-  if (!wholeFrames_ || first < 2 || length + 1 >= static_cast<int>(edges_.size())) return full ? length : -1;
+  if (length > kMaxBurstDatagrams) return -1;  // further back than the engine keeps
+  if (!wholeFrames_ || first < 2) return full ? length : -1;
   const double before = edges_[(first - 1) % edges_.size()].jumpInto(edges_[first % edges_.size()]);
   const double after = edges_[(datagrams_ - 1) % edges_.size()].jumpInto(edges_[datagrams_ % edges_.size()]);
   if (after > kJumpRatio * before && after > kMinJump) return 0;
@@ -454,10 +457,11 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchEarlyLoss(double residual, double
     noteSteady(onLine, floor(), t);
     return v;
   }
+  // The declaring datagram stands (this one did not take it back): into the floor, once.
+  if (suspectDatagrams_ == 2) noteDeclaring(f);
   if (beyondBand(residual, f) > 0 || lostBeforeBurst(f) > 0) {
     if (chainLength_ < kMaxChainedGaps) {
-      // Another loss while the first is watched: it joins it. (Before, note the declaring one.)
-      if (suspectDatagrams_ == 2) noteDeclaring(f);
+      // Another loss while the first is watched: it joins it.
       if (Verdict v; declareEarly(residual, f, t, v)) return v;
     } else {
       // Later and later, beyond the band again and again: the stream is being held up (the
@@ -478,7 +482,6 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchEarlyLoss(double residual, double
       return v;
     }
   }
-  if (suspectDatagrams_ == 2) noteDeclaring(f);  // it stands
   if (t - suspectSince_ >= confirmSeconds()) state_ = State::kSteady;
   markChainNoted();
   noteSteady(residual, f, t);
@@ -515,10 +518,17 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::takeBackEarlyLosses(long keep) noexcep
     if (g.noted) {
       for (double& m : bucketMin_) m += static_cast<double>(g.datagrams) * datagramSeconds_;
     }
-    v.datagramsSinceStep = static_cast<int>(datagrams_ - g.declaredAt);  // (this one: after)
+    // (This one is measured after the change; a gap seen when a burst ended was declared
+    // before datagrams counted later: the earliest one decides.)
+    v.datagramsSinceStep = std::max(v.datagramsSinceStep, static_cast<int>(datagrams_ - g.declaredAt));
   }
   moveLine(-static_cast<double>(back) * datagramSeconds_);
   lostDatagrams_ -= static_cast<uint64_t>(back);
+  // The shift above also raised what the floor learnt before the first declaration: the floor
+  // stays no higher than it was then (on the line now, with what is still declared, a stream
+  // whose remaining declarations are real comes there), or a real loss among the declarations
+  // taken back would read as the floor itself and never be judged.
+  if (back > 0) bucketMin_[bucket_] = std::min(bucketMin_[bucket_], suspectFloor_);
   v.shiftBytes = -back * static_cast<int64_t>(protocol::kPayloadBytes);
   return v;
 }

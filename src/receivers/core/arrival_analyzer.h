@@ -71,6 +71,9 @@ class ArrivalAnalyzer {
   };
   // Declarations at once watched together at most; more, and the stream is being held up.
   static constexpr int kMaxChainedGaps = 4;
+  // A gap is placed at most this many datagrams back (gapDatagramsBack): a longer burst that
+  // shows a loss is left to the slow path.
+  static constexpr int kMaxBurstDatagrams = 6;
 
   ArrivalAnalyzer();
 
@@ -181,7 +184,7 @@ class ArrivalAnalyzer {
     bool undecided = false;  // a loss shown where whereInBurst could not tell, not yet judged
     double epochStart = 0;
   } burst_;
-  std::array<Edges, 8> edges_{};  // of the last datagrams on the line, by datagrams_ % 8
+  std::array<Edges, kMaxBurstDatagrams + 2> edges_{};  // of the last datagrams, by datagrams_
   size_t bytesPerSample_ = 0, bytesPerFrame_ = 0;
   bool heldUp_ = false;  // a loss seen at once was taken back as the stream got later still
 

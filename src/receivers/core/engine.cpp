@@ -165,7 +165,7 @@ struct Engine::Stream final : FrameProvider {
   size_t watchedGapCount = 0;
   // Where the last datagrams on the analyzer's line went in the ring (a gap seen when a burst
   // ends goes before the burst's first datagram).
-  std::array<uint64_t, 8> recentStarts{};
+  std::array<uint64_t, ArrivalAnalyzer::kMaxBurstDatagrams + 2> recentStarts{};
   uint64_t placed = 0;
   uint64_t startOf(int datagramsBack) const {
     const auto back = static_cast<uint64_t>(datagramsBack);

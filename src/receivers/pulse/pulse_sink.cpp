@@ -186,7 +186,7 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
   lastDelayFrames_ = 0;
   delayKnown_ = false;
   configuredDelayFrames_ = static_cast<double>(attr.tlength / frameBytes_);
-  nearMissFrames_ = kNearMissPeriods * config_.periodMs * format_.sampleRate / 1000.0;
+  nearMissFrames_ = nearMissFrames();
   closestDelayFrames_ = kNoDelay;
   lastCallbackNs_ = 0;
   const char* device = config_.sink.empty() ? nullptr : config_.sink.c_str();
@@ -234,21 +234,27 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
     if (!ranEmpty && nearMisses_ == reportedNearMisses) break;
     reportedUnderflows = underflows_.load();
     reportedNearMisses = nearMisses_.load();
-    const double closestMs = closestDelayFrames_.exchange(kNoDelay) * 1000.0 / format_.sampleRate;
     // One late wake-up makes several requests in a row find the queue low: one period for it.
     const int64_t now = monotonicNs();
     const bool raised = (ranEmpty || now - lastRaiseNs > kNearMissCooldownNs) && raiseBufferLocked();
+    // (The closest since the last raise.)
+    const double closestMs = raised ? closestDelayFrames_.exchange(kNoDelay) * 1000.0 / format_.sampleRate : 0;
     if (raised) lastRaiseNs = now;
+    const double bufferMs = periods_ * config_.periodMs;
     pa_threaded_mainloop_unlock(loop_);
+    if (ranEmpty && raised) {
+      spdlog::info("PulseAudio: server buffer ran empty; raising it to {:.0f} ms", bufferMs);
+    } else if (ranEmpty) {
+      spdlog::info("PulseAudio: server buffer ran empty (at its largest, {:.0f} ms)", bufferMs);
+    } else if (raised) {
+      spdlog::info("PulseAudio: server buffer came within {:.1f} ms of running empty; raising it "
+                   "to {:.0f} ms", closestMs, bufferMs);
+    }
     if (ranEmpty) {
-      spdlog::info("PulseAudio: server buffer ran empty{}", raised ? fmt::format("; raising it to {:.0f} ms", periods_ * config_.periodMs) : "");
       spdlog::debug("PulseAudio: server buffer ran empty ({} times so far; longest gap between "
                     "requests {:.1f} ms, longest render {:.2f} ms)",
                     reportedUnderflows, maxGapNs_.exchange(0) * 1e-6,
                     maxRenderNs_.exchange(0) * 1e-6);
-    } else if (raised) {
-      spdlog::info("PulseAudio: server buffer came within {:.1f} ms of running empty; raising it "
-                   "to {:.0f} ms", closestMs, periods_ * config_.periodMs);
     }
     pa_threaded_mainloop_lock(loop_);
   }
@@ -263,6 +269,7 @@ bool PulseSink::raiseBufferLocked() {
   ++periods_;
   const pa_buffer_attr bigger = bufferAttr();
   configuredDelayFrames_ = static_cast<double>(bigger.tlength / frameBytes_);
+  nearMissFrames_ = nearMissFrames();
   if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &bigger, nullptr, nullptr)) {
     pa_operation_unref(op);
   }
@@ -348,6 +355,14 @@ double PulseSink::delayFrames(bool* valid) noexcept {
   }
   *valid = delayKnown_;
   return delayKnown_ ? lastDelayFrames_ : configuredDelayFrames_.load(std::memory_order_relaxed);
+}
+
+// What a request must find queued not to be a near miss: two periods, but no more than 40 % of a
+// small buffer (PULSE_LATENCY_MSEC=10: every request would be one), and none once it cannot grow.
+double PulseSink::nearMissFrames() const {
+  if (periods_ >= config_.maxPeriods) return 0;
+  const double periods = std::min(kNearMissPeriods, 0.4 * periods_);
+  return periods * config_.periodMs * format_.sampleRate / 1000.0;
 }
 
 // Grow the server buffer before it runs empty: a request that finds less than two periods

@@ -59,6 +59,7 @@ class PulseSink final : public Sink {
   void noteTimes(int64_t renderStartNs, int64_t renderEndNs) noexcept;
   void noteDelay(double frames) noexcept;
   bool raiseBufferLocked();
+  double nearMissFrames() const;
 
   static void raisePriority(pa_mainloop_api* api, void* self);
   static void onContextState(pa_context* context, void* self);
