@@ -110,6 +110,35 @@ TEST(IvshmemReader, PlaysAFreshWriterFromItsFirstChunk) {
   EXPECT_EQ(seen, (std::vector<int>{1, 2}));
 }
 
+// The driver's 5 ms chunks: "fresh" is counted in time (100 ms), not in chunks, so a writer that
+// wrote 20 chunks (100 ms) before the idle reader looked is still played from its first chunk,
+// and one that wrote 21 is old audio, joined at its newest chunk.
+TEST(IvshmemReader, FreshStartIsCountedInTimeForFiveMillisecondChunks) {
+  constexpr size_t kShortChunk = 240 * 4;  // 5 ms of 48 kHz 16-bit stereo
+  for (const int written : {20, 21}) {
+    Ring ring(written == 20 ? "fresh5ms" : "old5ms", 64, kShortChunk);
+    ring.writer->setChunkMilliseconds(5);
+    IvshmemReader reader;
+    reader.attach(ring.mapping->base(), ring.mapping->bytes());
+    std::vector<int> seen;
+    auto collect = [&](const protocol::Packet& p) { seen.push_back(seqOf(p)); };
+    EXPECT_EQ(reader.poll(collect), 0);  // no writer
+    std::string error;
+    ASSERT_TRUE(ring.writer->start(kStereo, &error)) << error;
+    ASSERT_EQ(ring.writer->chunkBytes(), kShortChunk);
+    ring.publish(written, kShortChunk);
+    EXPECT_EQ(reader.poll(collect), 0);  // adopts
+    ring.publish(1, kShortChunk);
+    reader.poll(collect);
+    if (written == 20) {
+      ASSERT_EQ(seen.size(), 21u);
+      EXPECT_EQ(seen.front(), 1);
+    } else {
+      EXPECT_EQ(seen, (std::vector<int>{22}));
+    }
+  }
+}
+
 TEST(IvshmemReader, FollowsTheWrapWithoutLosingAChunk) {
   Ring ring("wrap", 4);
   std::string error;
