@@ -17,7 +17,8 @@
 // (200 per second at 5 ms) costs nothing measurable.
 //
 // Chunk length is the caller's choice (frames per chunk). Upstream writes 20 ms; the driver
-// writes 5 ms (kDriverChunkMs) for a lower latency floor. Chunks are whole frames.
+// writes 5 ms by default (SenderSettings::ivshmemChunkMs) for a lower latency floor. Chunks are
+// whole frames.
 //
 // Freestanding (compiled into the Windows kernel driver): no heap, no exceptions, no waiting.
 // Not thread-safe: one writer context at a time (the driver's work item, scream-send's loop).
@@ -31,9 +32,6 @@
 #include "protocol/ivshmem_layout.h"
 
 namespace scream::driver {
-
-// Chunk length the Windows driver writes, in milliseconds (upstream: 20).
-inline constexpr uint32_t kDriverChunkMs = 5;
 
 class IvshmemRingWriter {
  public:

@@ -59,7 +59,10 @@ NTSTATUS NTAPI startDevice(PDEVICE_OBJECT device, PIRP irp, PRESOURCELIST resour
   state->sender.configure(g_driver.settings);
   NTSTATUS status = state->sender.registerClient();
   if (NT_SUCCESS(status)) status = state->sender.attachDevice(device);
-  if (NT_SUCCESS(status)) status = state->ivshmem.attachDevice(device, g_driver.settings.ivshmemMiB);
+  if (NT_SUCCESS(status)) {
+    status = state->ivshmem.attachDevice(device, g_driver.settings.ivshmemMiB,
+                                         g_driver.settings.ivshmemChunkMs);
+  }
   if (!NT_SUCCESS(status)) {
     stopSender(state);
     return status;

@@ -14,8 +14,10 @@ void sleepOneMillisecond() {
 
 }  // namespace
 
-NTSTATUS IvshmemOutput::attachDevice(PDEVICE_OBJECT device, ULONG mebibytes) {
+NTSTATUS IvshmemOutput::attachDevice(PDEVICE_OBJECT device, ULONG mebibytes,
+                                     ULONG chunkMilliseconds) {
   mebibytes_ = mebibytes;
+  chunkMs_ = chunkMilliseconds;
   if (mebibytes == 0 || workItem_ != nullptr) return STATUS_SUCCESS;
   if (!findDevice()) {
     SCREAM_LOG_ERROR("IVSHMEM: no ivshmem device of %lu MiB; sending over the network\n",
@@ -172,7 +174,7 @@ void IvshmemOutput::startWriting(const scream::protocol::Format& format) {
   stopWriting();
   if (!active() || !map()) return;
   using Writer = scream::driver::IvshmemRingWriter;
-  const uint32_t frames = Writer::chunkFrames(format.sampleRate, scream::driver::kDriverChunkMs);
+  const uint32_t frames = Writer::chunkFrames(format.sampleRate, chunkMs_);
   if (writer_.start(format, frames) != Writer::StartError::kOk) {
     fail("the shared memory holds fewer than 2 chunks of this format", STATUS_BUFFER_TOO_SMALL);
     unmap();

@@ -29,7 +29,7 @@ class IvshmemOutput {
   static constexpr ULONG kStagingBytes = 1u << 20;  // ~170 ms at 192 kHz/32 bit/8 ch
 
   // PASSIVE_LEVEL. mebibytes 0: stays inactive. Finds the device; fails only without memory.
-  NTSTATUS attachDevice(PDEVICE_OBJECT device, ULONG mebibytes);
+  NTSTATUS attachDevice(PDEVICE_OBJECT device, ULONG mebibytes, ULONG chunkMilliseconds);
   // PASSIVE_LEVEL, no stream running: the work item has finished, the header is zeroed, the
   // mapping released, the device dereferenced.
   void detachDevice();
@@ -62,6 +62,7 @@ class IvshmemOutput {
   NTSTATUS control(ULONG code, void* in, ULONG inBytes, void* out, ULONG outBytes);
 
   ULONG mebibytes_ = 0;
+  ULONG chunkMs_ = 0;
   PDEVICE_OBJECT target_ = nullptr;  // the ivshmem device (kept alive by targetFile_)
   PFILE_OBJECT targetFile_ = nullptr;
   PIO_WORKITEM workItem_ = nullptr;

@@ -53,7 +53,7 @@ extern "C" size_t scream_freestanding_driver_core(const uint8_t* buffer, uint32_
   driver::IvshmemRingWriter ivshmem;
   ivshmem.attach(const_cast<uint8_t*>(buffer), bytes);
   ivshmem.start(protocol::Format{48000, 16, 2, 3},
-                driver::IvshmemRingWriter::chunkFrames(48000, driver::kDriverChunkMs));
+                driver::IvshmemRingWriter::chunkFrames(48000, settings.ivshmemChunkMs));
   ivshmem.write(buffer, bytes / 2);
   ivshmem.stop();
   driver::SpscRecordRing ring;
