@@ -17,6 +17,7 @@ constexpr int kLingerMs = 60;
 int runIvshmemSender(Source& source, const Options& o, const std::atomic<bool>& stop) {
   std::string error;
   auto writer = IvshmemWriter::open(o.ivshmemPath, size_t{o.ivshmemSizeMiB} << 20, &error);
+  if (writer) writer->setChunkMilliseconds(o.ivshmemChunkMs);
   const protocol::Format& f = source.format();
   if (!writer || !writer->start(f, &error)) {
     spdlog::error("{}", error);

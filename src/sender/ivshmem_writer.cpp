@@ -10,22 +10,13 @@
 #include <cstring>
 #include <vector>
 
-#include "protocol/ivshmem_layout.h"
 #include "sender/pacer.h"
 
 namespace scream::sender {
 
-using protocol::IvshmemHeader;
-
 namespace {
 
-constexpr uint32_t kChunksPerSecond = 50;  // 20 ms chunks, as the driver writes them
-constexpr size_t kReadFrames = 4096;       // frames pulled from the source per read
-
-template <typename T>
-void storeField(uint8_t* base, size_t offset, T value, int order = __ATOMIC_RELAXED) {
-  __atomic_store_n(reinterpret_cast<T*>(base + offset), value, order);
-}
+constexpr size_t kReadFrames = 4096;  // frames pulled from the source per read
 
 }  // namespace
 
@@ -60,63 +51,31 @@ IvshmemWriter::~IvshmemWriter() {
 
 bool IvshmemWriter::start(const protocol::Format& format, std::string* error) {
   stop();
-  uint8_t marker = 0;
-  if (protocol::encodeRateMarker(format.sampleRate, &marker) != protocol::FormatError::kOk) {
-    *error = "IVSHMEM: sample rate not encodable";
-    return false;
+  const uint32_t frames = driver::IvshmemRingWriter::chunkFrames(format.sampleRate, chunkMs_);
+  switch (ring_.start(format, frames)) {
+    case driver::IvshmemRingWriter::StartError::kOk:
+      return true;
+    case driver::IvshmemRingWriter::StartError::kTooSmall:
+      *error = "IVSHMEM file of " + std::to_string(bytes_) + " bytes holds fewer than 2 chunks of " +
+               std::to_string(size_t{frames} * format.bytesPerFrame()) +
+               " bytes; use a larger --ivshmem-size";
+      return false;
+    case driver::IvshmemRingWriter::StartError::kBadFormat:
+      *error = "IVSHMEM: sample rate not encodable";
+      return false;
+    case driver::IvshmemRingWriter::StartError::kNoMemory:
+      break;
   }
-  const size_t chunk = size_t{format.sampleRate / kChunksPerSecond} * format.bytesPerFrame();
-  const size_t fit = bytes_ < protocol::kIvshmemChunkAreaOffset
-                         ? 0
-                         : (bytes_ - protocol::kIvshmemChunkAreaOffset) / chunk;
-  if (fit < 2) {
-    *error = "IVSHMEM file of " + std::to_string(bytes_) + " bytes holds fewer than 2 chunks of " +
-             std::to_string(chunk) + " bytes; use a larger --ivshmem-size";
-    return false;
-  }
-  chunkBytes_ = chunk;
-  maxChunks_ = static_cast<uint16_t>(std::min<size_t>(fit, UINT16_MAX));
-  writeIdx_ = 0;
-  filled_ = 0;
-  // The magic goes in last with release order: a reader that sees it sees the rest.
-  storeField<uint16_t>(base_, offsetof(IvshmemHeader, writeIdx), 0);
-  storeField<uint8_t>(base_, offsetof(IvshmemHeader, offset), protocol::kIvshmemChunkAreaOffset);
-  storeField<uint16_t>(base_, offsetof(IvshmemHeader, maxChunks), maxChunks_);
-  storeField<uint32_t>(base_, offsetof(IvshmemHeader, chunkSize), static_cast<uint32_t>(chunk));
-  storeField<uint8_t>(base_, offsetof(IvshmemHeader, sampleRate), marker);
-  storeField<uint8_t>(base_, offsetof(IvshmemHeader, bitsPerSample), format.bitsPerSample);
-  storeField<uint8_t>(base_, offsetof(IvshmemHeader, channels), format.channels);
-  storeField<uint16_t>(base_, offsetof(IvshmemHeader, channelMap), format.channelMask);
-  storeField<uint32_t>(base_, offsetof(IvshmemHeader, magic), protocol::kIvshmemMagic,
-                       __ATOMIC_RELEASE);
-  started_ = true;
-  return true;
+  *error = "IVSHMEM: no mapping";
+  return false;
 }
 
-void IvshmemWriter::write(const uint8_t* pcm, size_t bytes) {
-  if (!started_) return;
-  while (bytes > 0) {
-    const uint16_t next = static_cast<uint16_t>((writeIdx_ + 1) % maxChunks_);
-    uint8_t* chunk = base_ + protocol::kIvshmemChunkAreaOffset + size_t{next} * chunkBytes_;
-    const size_t n = std::min(bytes, chunkBytes_ - filled_);
-    std::memcpy(chunk + filled_, pcm, n);
-    filled_ += n;
-    pcm += n;
-    bytes -= n;
-    if (filled_ == chunkBytes_) {
-      writeIdx_ = next;
-      filled_ = 0;
-      ++published_;
-      storeField<uint16_t>(base_, offsetof(IvshmemHeader, writeIdx), next, __ATOMIC_RELEASE);
-    }
-  }
-}
+void IvshmemWriter::write(const uint8_t* pcm, size_t bytes) { ring_.write(pcm, bytes); }
 
 void IvshmemWriter::stop() {
-  if (!started_) return;
-  storeField<uint32_t>(base_, offsetof(IvshmemHeader, magic), 0, __ATOMIC_RELEASE);
-  std::memset(base_ + sizeof(uint32_t), 0, sizeof(IvshmemHeader) - sizeof(uint32_t));
-  started_ = false;
+  if (!ring_.started()) return;
+  published_ += ring_.published();
+  ring_.stop();
 }
 
 LoopStats runIvshmemLoop(Source& source, IvshmemWriter& writer, const LoopOptions& options,

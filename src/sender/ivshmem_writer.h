@@ -1,7 +1,8 @@
-// Writer side of the IVSHMEM ring (protocol/ivshmem_layout.h), as the Windows driver writes it:
-// 20 ms chunks into a shared file (e.g. /dev/shm/scream-ivshmem), writeIdx bumped after each
-// chunk is complete, header zeroed when the stream ends. Used by scream-send --ivshmem (tests,
-// Linux guests).
+// Writer side of the IVSHMEM ring (protocol/ivshmem_layout.h) on a shared file (e.g.
+// /dev/shm/scream-ivshmem): the file's mapping, written by driver/core's IvshmemRingWriter, the
+// same code the Windows driver writes its device mapping with (chunking, index, wrap, header
+// publish order). Chunks of 20 ms as upstream writes them unless setChunkMilliseconds() says
+// otherwise (the Windows driver writes 5 ms). Used by scream-send --ivshmem (tests, Linux guests).
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "driver/core/ivshmem_ring_writer.h"
 #include "protocol/format.h"
 #include "sender/send_loop.h"
 #include "sender/source.h"
@@ -26,30 +28,34 @@ class IvshmemWriter {
   IvshmemWriter(const IvshmemWriter&) = delete;
   IvshmemWriter& operator=(const IvshmemWriter&) = delete;
 
-  // Writes a fresh header for `format` (chunks of 20 ms, as many as fit) and publishes it.
-  // Fails if fewer than 2 chunks fit.
+  static constexpr uint32_t kDefaultChunkMs = 20;  // upstream's chunk length
+
+  // Chunk length of the next start().
+  void setChunkMilliseconds(uint32_t milliseconds) { chunkMs_ = milliseconds; }
+
+  // Writes a fresh header for `format` (chunks of the set length, as many as fit) and publishes
+  // it. Fails if fewer than 2 chunks fit.
   bool start(const protocol::Format& format, std::string* error);
   // Appends whole frames; every completed chunk is published at once.
   void write(const uint8_t* pcm, size_t bytes);
   // Zeroes the header: readers see the stream end. A partly filled chunk is dropped.
   void stop();
 
-  size_t chunkBytes() const { return chunkBytes_; }
-  uint16_t maxChunks() const { return maxChunks_; }
-  uint64_t published() const { return published_; }
+  size_t chunkBytes() const { return ring_.chunkBytes(); }
+  uint16_t maxChunks() const { return ring_.maxChunks(); }
+  uint64_t published() const { return published_ + (ring_.started() ? ring_.published() : 0); }
   size_t size() const { return bytes_; }
 
  private:
-  IvshmemWriter(uint8_t* base, size_t bytes) : base_(base), bytes_(bytes) {}
+  IvshmemWriter(uint8_t* base, size_t bytes) : base_(base), bytes_(bytes) {
+    ring_.attach(base, bytes);
+  }
 
   uint8_t* base_;
   size_t bytes_;
-  bool started_ = false;
-  size_t chunkBytes_ = 0;
-  uint16_t maxChunks_ = 0;
-  uint16_t writeIdx_ = 0;  // last published chunk
-  size_t filled_ = 0;      // bytes of chunk writeIdx_ + 1 written so far
-  uint64_t published_ = 0;
+  uint32_t chunkMs_ = kDefaultChunkMs;
+  driver::IvshmemRingWriter ring_;
+  uint64_t published_ = 0;  // chunks of the streams before the current one
 };
 
 // scream-send's loop for --ivshmem: the same pacing as the UDP loop (bursts every burstMs on

@@ -146,6 +146,10 @@ ParseResult parseCommandLine(int argc, char** argv) {
   app.add_option("--ivshmem-size", o.ivshmemSizeMiB, "Size of the --ivshmem file in MiB")
       ->check(CLI::Range(1u, 4096u))
       ->capture_default_str();
+  app.add_option("--ivshmem-chunk-ms", o.ivshmemChunkMs,
+                 "Chunk length in the --ivshmem ring (upstream's driver: 20, ours: 5)")
+      ->check(CLI::Range(1u, 100u))
+      ->capture_default_str();
   app.add_flag("-v,--verbose", o.verbosity, "More output on stderr (repeatable)");
 
   try {

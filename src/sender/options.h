@@ -24,6 +24,7 @@ struct Options {
   UdpConfig udp;
   std::string ivshmemPath;      // --ivshmem: write the IVSHMEM ring there instead of UDP
   uint32_t ivshmemSizeMiB = 2;  // --ivshmem-size
+  uint32_t ivshmemChunkMs = 20;  // --ivshmem-chunk-ms (upstream 20; the Windows driver 5)
   double durationSeconds = 0;  // 0: until the source ends or a signal
   double clockPpm = 0;
   uint32_t burstMs = 5;

@@ -13,6 +13,7 @@ const char* settingName(Setting setting) {
     case Setting::kSilenceThreshold: return "SilenceThreshold";
     case Setting::kUseIvshmem: return "UseIVSHMEM";
     case Setting::kMulticastInterfaceIPv4: return "MulticastInterfaceIPv4";
+    case Setting::kIvshmemChunkMs: return "IVSHMEMChunkMs";
     case Setting::kUnknown: return "unknown";
   }
   return "unknown";

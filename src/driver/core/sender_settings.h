@@ -25,9 +25,10 @@ enum class Setting : uint8_t {
   kSilenceThreshold,        // DWORD: frames of silence before the stream stops, 0 = off
   kUseIvshmem,              // DWORD: IVSHMEM size in MiB, 0 = network
   kMulticastInterfaceIPv4,  // REG_SZ: local address for IP_MULTICAST_IF (new), 0.0.0.0 = OS
+  kIvshmemChunkMs,          // DWORD: IVSHMEM chunk length in ms (new; upstream writes 20)
   kUnknown,                 // a value name this driver does not know
 };
-inline constexpr size_t kSettingCount = 9;  // known settings, kUnknown excluded
+inline constexpr size_t kSettingCount = 10;  // known settings, kUnknown excluded
 
 enum class SettingProblem : uint8_t {
   kUnknownName = 0,   // ignored
@@ -51,6 +52,7 @@ const char* describe(SettingProblem problem);
 inline constexpr uint32_t kMaxTtl = 255;
 inline constexpr uint32_t kMaxDscp = 63;
 inline constexpr uint32_t kMaxIvshmemMiB = 4096;  // sanity bound: larger is a typo
+inline constexpr uint32_t kMaxIvshmemChunkMs = 20;  // upstream's length; longer only adds latency
 
 template <class Char>
 Setting findSetting(const Char* name, size_t length) {
@@ -78,6 +80,10 @@ struct SenderSettings {
   uint8_t dscp = 0;
   uint32_t silenceThresholdFrames = 0;
   uint32_t ivshmemMiB = 0;
+  // 5 ms: a quarter of upstream's latency floor. Upstream's receiver skips ahead when more than
+  // 3 chunks are unread, so with 5 ms it drops audio whenever the writer is late by more than
+  // about 20 ms at once; 20 restores upstream's tolerance (README, IVSHMEM).
+  uint32_t ivshmemChunkMs = 5;
   Ipv4Address multicastInterface = {{0, 0, 0, 0}};
 
   // A DWORD value. Returns true when it was taken; otherwise the setting goes back to its
@@ -111,6 +117,10 @@ struct SenderSettings {
       case Setting::kUseIvshmem:
         if (value > kMaxIvshmemMiB) return reject(SettingProblem::kOutOfRange);
         ivshmemMiB = value;
+        return true;
+      case Setting::kIvshmemChunkMs:
+        if (value == 0 || value > kMaxIvshmemChunkMs) return reject(SettingProblem::kOutOfRange);
+        ivshmemChunkMs = value;
         return true;
       case Setting::kUnknown: return reject(SettingProblem::kUnknownName);
       case Setting::kUnicastIPv4:
@@ -163,6 +173,7 @@ struct SenderSettings {
         silenceThresholdFrames = defaults.silenceThresholdFrames;
         break;
       case Setting::kUseIvshmem: ivshmemMiB = defaults.ivshmemMiB; break;
+      case Setting::kIvshmemChunkMs: ivshmemChunkMs = defaults.ivshmemChunkMs; break;
       case Setting::kMulticastInterfaceIPv4:
         multicastInterface = defaults.multicastInterface;
         break;

@@ -49,6 +49,7 @@ NTSTATUS installSubdevice(PDEVICE_OBJECT device, PIRP irp, PRESOURCELIST resourc
 
 // Tears the device's sender down (PASSIVE_LEVEL; no stream of the device is open).
 void stopSender(DeviceState* state) {
+  state->ivshmem.detachDevice();
   state->sender.detachDevice();
   state->sender.unregisterClient();
 }
@@ -58,6 +59,10 @@ NTSTATUS NTAPI startDevice(PDEVICE_OBJECT device, PIRP irp, PRESOURCELIST resour
   state->sender.configure(g_driver.settings);
   NTSTATUS status = state->sender.registerClient();
   if (NT_SUCCESS(status)) status = state->sender.attachDevice(device);
+  if (NT_SUCCESS(status)) {
+    status = state->ivshmem.attachDevice(device, g_driver.settings.ivshmemMiB,
+                                         g_driver.settings.ivshmemChunkMs);
+  }
   if (!NT_SUCCESS(status)) {
     stopSender(state);
     return status;
@@ -108,9 +113,6 @@ void NTAPI driverUnload(PDRIVER_OBJECT driver) {
 extern "C" NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT driver, PUNICODE_STRING registryPath) {
   loadSenderSettings(registryPath, &g_driver.settings);
   resolveKernelRoutines();
-  if (g_driver.settings.ivshmemMiB != 0) {
-    SCREAM_LOG_ERROR("UseIVSHMEM is not supported by this driver; sending over the network\n");
-  }
   const NTSTATUS status = PcInitializeAdapterDriver(driver, registryPath, addDevice);
   if (!NT_SUCCESS(status)) return status;
   g_driver.portClsUnload = driver->DriverUnload;

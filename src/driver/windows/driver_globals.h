@@ -5,11 +5,13 @@
 // routine.
 //
 // Per device (DeviceState, in the device extension behind PortCls's part): the WSK registration,
-// socket, packet pool and work item, and the mute switch. Each root-enumerated device is its
+// socket, packet pool and work item, the IVSHMEM output (when UseIVSHMEM names a device), and
+// the mute switch. Each root-enumerated device is its
 // own endpoint and sender; removing one closes only its own socket.
 #pragma once
 
 #include "driver/core/sender_settings.h"
+#include "ivshmem_output.h"
 #include "wsk_sender.h"
 
 struct DriverGlobals {
@@ -21,6 +23,7 @@ extern DriverGlobals g_driver;
 
 struct DeviceState {
   WskSender sender{};
+  IvshmemOutput ivshmem{};  // takes the stream while active(); else the sender does
   volatile LONG muted = 0;  // topology mute node; the stream's timer callback reads it
 };
 

@@ -8,12 +8,25 @@
 
 namespace {
 
-// Under the stream lock: copies each finished datagram into a queued packet (never waits,
-// calls no other driver). transmit() sends them once the lock is released.
+// Under the stream lock: copies each finished datagram into a queued packet, or its PCM into
+// the IVSHMEM output's ring while that is active (never waits, calls no other driver).
+// flushOutputs() hands them on once the lock is released.
 struct SendDatagram {
-  WskSender* sender;
-  void operator()(const uint8_t* datagram, size_t size) const { sender->stage(datagram, size); }
+  DeviceState* device;
+  void operator()(const uint8_t* datagram, size_t size) const {
+    if (device->ivshmem.active()) {
+      device->ivshmem.write(datagram + scream::protocol::kHeaderBytes,
+                            size - scream::protocol::kHeaderBytes);
+    } else {
+      device->sender.stage(datagram, size);
+    }
+  }
 };
+
+void flushOutputs(DeviceState* device) {
+  device->sender.transmit();
+  device->ivshmem.kick();
+}
 
 }  // namespace
 
@@ -35,9 +48,10 @@ WaveStream::~WaveStream() {
   timer_.destroy();
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
-  engine_.stop(SendDatagram{&device_->sender});
+  engine_.stop(SendDatagram{device_});
+  device_->ivshmem.stopStream();
   KeReleaseSpinLock(&lock_, irql);
-  device_->sender.transmit();
+  flushOutputs(device_);
   freeBuffer();
   miniport_->streamClosed();
   miniport_->Release();
@@ -87,6 +101,8 @@ STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
     } else if (engine_.start(counterNow(), counterFrequency_, format_, buffer_, bufferBytes_) !=
                scream::protocol::FormatError::kOk) {
       status = STATUS_INVALID_PARAMETER;
+    } else {
+      device_->ivshmem.startStream(format_);  // a new header: a new stream for the reader
     }
     KeReleaseSpinLock(&lock_, irql);
     if (!NT_SUCCESS(status)) return status;
@@ -94,15 +110,16 @@ STDMETHODIMP_(NTSTATUS) WaveStream::SetState(KSSTATE state) {
   } else if (state_ == KSSTATE_RUN) {  // RUN -> PAUSE (KS steps through every state)
     stopTimer();
     KeAcquireSpinLock(&lock_, &irql);
-    engine_.pause(counterNow(), SendDatagram{&device_->sender});
+    engine_.pause(counterNow(), SendDatagram{device_});
     KeReleaseSpinLock(&lock_, irql);
-    device_->sender.transmit();
+    flushOutputs(device_);
   }
   if (state == KSSTATE_STOP) {
     KeAcquireSpinLock(&lock_, &irql);
-    engine_.stop(SendDatagram{&device_->sender});  // position back to 0
+    engine_.stop(SendDatagram{device_});  // position back to 0
+    device_->ivshmem.stopStream();         // header zeroed, mapping released
     KeReleaseSpinLock(&lock_, irql);
-    device_->sender.transmit();
+    flushOutputs(device_);
   }
   state_ = state;
   return STATUS_SUCCESS;
@@ -123,7 +140,7 @@ void WaveStream::onTimer(void* context) {
   KeAcquireSpinLockAtDpcLevel(&self->lock_);
   self->engine_.setMuted(self->device_->muted != 0);
   const uint64_t boundaries =
-      self->engine_.tick(counterNow(), SendDatagram{&self->device_->sender});
+      self->engine_.tick(counterNow(), SendDatagram{self->device_});
   if (boundaries > 0) {
     for (PKEVENT event : self->events_) {
       if (event != nullptr) KeSetEvent(event, 0, FALSE);
@@ -131,7 +148,7 @@ void WaveStream::onTimer(void* context) {
   }
   KeReleaseSpinLockFromDpcLevel(&self->lock_);
   // Outside the lock: overlapping timer callbacks never spin behind a send.
-  self->device_->sender.transmit();
+  flushOutputs(self->device_);
 }
 
 void WaveStream::startTimer() { timer_.start(kTimerPeriodMs); }
@@ -174,14 +191,15 @@ void WaveStream::freeBuffer() {
   KIRQL irql;
   KeAcquireSpinLock(&lock_, &irql);
   // The engine must not read the buffer once it is unmapped.
-  engine_.stop(SendDatagram{&device_->sender});
+  engine_.stop(SendDatagram{device_});
+  device_->ivshmem.stopStream();
   uint8_t* buffer = buffer_;
   PMDL mdl = bufferMdl_;
   buffer_ = nullptr;
   bufferMdl_ = nullptr;
   bufferBytes_ = 0;
   KeReleaseSpinLock(&lock_, irql);
-  device_->sender.transmit();
+  flushOutputs(device_);
   portStream_->UnmapAllocatedPages(buffer, mdl);
   portStream_->FreePagesFromMdl(mdl);
 }

@@ -122,13 +122,13 @@ bool IvshmemReader::adopt(const IvshmemHeader& h, int64_t lookNs) {
   }
   active_ = h;
   layout_ = layout;
-  const bool fresh = sawNoWriter_ && h.writeIdx <= kFreshStartChunks;
-  readIdx_ = fresh ? 0 : h.writeIdx;
-  seenIdx_ = h.writeIdx;
-  seenNs_ = lookNs;
   // At least 1 ns: a header the checks let through has chunks of at least one frame.
   const uint64_t frames = layout.chunkBytes / layout.format.bytesPerFrame();
   chunkNs_ = static_cast<int64_t>(frames * 1'000'000'000u / layout.format.sampleRate) + 1;
+  const bool fresh = sawNoWriter_ && int64_t{h.writeIdx} * (chunkNs_ - 1) <= kFreshStartNs;
+  readIdx_ = fresh ? 0 : h.writeIdx;
+  seenIdx_ = h.writeIdx;
+  seenNs_ = lookNs;
   copy_.resize(layout.chunkBytes);
   state_ = State::kStreaming;
   ++starts_;

@@ -69,8 +69,9 @@ class IvshmemReader {
   void attach(const uint8_t* base, size_t bytes);
 
   // A writer seen starting (magic absent, or a new mapping, at the previous poll) with at most
-  // this many chunks written is played from its first chunk; any other from its newest.
-  static constexpr uint16_t kFreshStartChunks = 5;
+  // this much audio written is played from its first chunk; any other from its newest. In time,
+  // not chunks: 5 chunks of upstream's 20 ms, 20 of the driver's 5 ms (the idle poll is 50 ms).
+  static constexpr int64_t kFreshStartNs = 100'000'000;
 
   // Delivers every chunk completed since the last call, oldest first; returns how many. A chunk
   // is copied out first and dropped if the writer may have overwritten it meanwhile (lapped):

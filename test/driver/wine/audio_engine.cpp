@@ -609,6 +609,41 @@ void parseStreamLine(const char* line, const char* end, StreamSpec* spec) {
   }
 }
 
+// "bytes=N path=/dev/shm/NAME fail_map_from=K" (see IvshmemSpec).
+void parseIvshmemLine(const char* line, const char* end, Scenario* scenario) {
+  if (scenario->ivshmemCount == kMaxIvshmemDevices) return;
+  IvshmemSpec& spec = scenario->ivshmem[scenario->ivshmemCount];
+  spec.index = scenario->ivshmemCount++;
+  for (const char* token = line; token < end;) {
+    while (token < end && *token == ' ') ++token;
+    const char* value = token;
+    while (value < end && *value != '=' && *value != ' ') ++value;
+    const size_t keyLength = static_cast<size_t>(value - token);
+    const char* next = value;
+    while (next < end && *next != ' ') ++next;
+    if (value < end && *value == '=') {
+      ++value;
+      auto is = [&](const char* key) {
+        size_t k = 0;
+        while (key[k] != 0 && k < keyLength && key[k] == token[k]) ++k;
+        return key[k] == 0 && k == keyLength;
+      };
+      ULONGLONG number = 0;
+      for (const char* p = value; p < next && *p >= '0' && *p <= '9'; ++p) {
+        number = number * 10 + static_cast<ULONGLONG>(*p - '0');
+      }
+      if (is("bytes")) spec.bytes = number;
+      if (is("fail_map_from")) spec.failMapFrom = static_cast<ULONG>(number);
+      if (is("path")) {
+        size_t n = 0;
+        for (const char* p = value; p < next && n + 1 < sizeof(spec.path); ++p) spec.path[n++] = *p;
+        spec.path[n] = 0;
+      }
+    }
+    token = next;
+  }
+}
+
 }  // namespace
 
 void readScenario(Scenario* scenario) {
@@ -621,7 +656,9 @@ void readScenario(Scenario* scenario) {
   for (const char* line = text; *line != 0 && scenario->streamCount < kMaxStreams;) {
     const char* end = line;
     while (*end != 0 && *end != '\n') ++end;
-    if (end - line > 8 && RtlCompareMemory(line, "devices=", 8) == 8) {
+    if (end - line > 8 && RtlCompareMemory(line, "ivshmem ", 8) == 8) {
+      parseIvshmemLine(line + 8, end, scenario);
+    } else if (end - line > 8 && RtlCompareMemory(line, "devices=", 8) == 8) {
       scenario->devices = static_cast<ULONG>(line[8] - '0');
       recordLine(kPortClsRecord, "scenario devices=%lu", scenario->devices);
     } else if (end > line) {

@@ -302,6 +302,10 @@ bool runScenario() {
   }
   recordLine(kPortClsRecord, "driverentry unload_chained=1");
   if (g_adapter.scenario.devices == 2) return runTwoDevices();
+  if (!installIvshmemDevices(g_adapter.scenario)) {
+    recordLine(kPortClsRecord, "failure: IVSHMEM devices not installed");
+    return false;
+  }
   Device* device = addAndStartDevice();
   bool ok = device != nullptr;
   if (ok) {
@@ -313,7 +317,9 @@ bool runScenario() {
     }
   }
   if (g_adapter.deviceCount == 0) return false;
-  return removeDevice(&g_adapter.devices[0]) && ok;
+  ok = removeDevice(&g_adapter.devices[0]) && ok;
+  removeIvshmemDevices();
+  return ok;
 }
 
 void NTAPI scenarioThread(PVOID) {

@@ -28,6 +28,17 @@ struct StreamSpec {
   ULONG surpriseAtMs = 0;      // non-zero: IRP_MN_SURPRISE_REMOVAL this long into RUN, then the
                                //   stream is stopped and closed as the audio engine would
 };
+// An IVSHMEM device of the ivshmem double (ivshmem_double.cpp), from a scenario line
+// "ivshmem bytes=N path=/dev/shm/NAME fail_map_from=K" (K > 0: the K-th and later
+// REQUEST_MMAPs fail, as for a device that went away).
+struct IvshmemSpec {
+  ULONG index = 0;
+  ULONGLONG bytes = 0;
+  char path[96] = {};
+  ULONG failMapFrom = 0;
+};
+constexpr ULONG kMaxIvshmemDevices = 2;
+
 // What the Linux side asks for, read from C:\scream-wine\scenario.txt: one line per stream,
 // played one after the other on the same filter, each "key=value ..." (keys as in StreamSpec:
 // rate bits valid_bits channels mask ms buffer_ms notifications runs silence_at silence_frames
@@ -37,6 +48,8 @@ struct Scenario {
   StreamSpec streams[kMaxStreams];
   ULONG streamCount = 0;
   ULONG devices = 1;  // a line "devices=2": two devices, see runTwoDevices()
+  IvshmemSpec ivshmem[kMaxIvshmemDevices];
+  ULONG ivshmemCount = 0;
 };
 void readScenario(Scenario* scenario);
 
@@ -47,6 +60,12 @@ void readScenario(Scenario* scenario);
 bool probeFormatNegotiation(IMiniportWaveRT* miniport);
 
 void sleepMs(ULONG milliseconds);
+
+// Creates the scenario's IVSHMEM devices and points scream.sys's IoGetDeviceInterfaces and
+// IoGetDeviceObjectPointer imports at the double's (Wine's are stubs). Before AddDevice.
+bool installIvshmemDevices(const Scenario& scenario);
+// After the driver's device is removed: records what happened to each, deletes them.
+void removeIvshmemDevices();
 
 // Plays the audio engine against the wave filter: checks the descriptor, opens one render stream
 // in the given format, writes the known signal, steps the states, closes. Returns false on the

@@ -68,6 +68,66 @@ extern "C" size_t hostReadFile(const char* fileName, char* buffer, size_t capaci
   return read;
 }
 
+extern "C" void* hostMapFile(const char* unixPath, size_t bytes, intptr_t* mapping) {
+  char path[MAX_PATH] = "Z:";
+  size_t used = 2;
+  for (const char* p = unixPath; *p != 0 && used + 1 < sizeof(path); ++p) {
+    path[used++] = *p == '/' ? '\\' : *p;
+  }
+  path[used] = 0;
+  *mapping = 0;
+  HANDLE file = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                            nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (file == INVALID_HANDLE_VALUE) return nullptr;
+  HANDLE section = CreateFileMappingA(file, nullptr, PAGE_READWRITE, 0, 0, nullptr);
+  CloseHandle(file);  // the section keeps the file
+  if (section == nullptr) return nullptr;
+  void* view = MapViewOfFile(section, FILE_MAP_WRITE, 0, 0, bytes);
+  if (view == nullptr) {
+    CloseHandle(section);
+    return nullptr;
+  }
+  *mapping = reinterpret_cast<intptr_t>(section);
+  return view;
+}
+
+extern "C" void hostUnmapFile(void* view, intptr_t mapping) {
+  if (view != nullptr) UnmapViewOfFile(view);
+  if (mapping != 0) CloseHandle(reinterpret_cast<HANDLE>(mapping));
+}
+
+extern "C" bool hostPatchImport(const char* module, const char* importModule,
+                                const char* function, const void* replacement) {
+  auto* base = reinterpret_cast<BYTE*>(GetModuleHandleA(module));
+  if (base == nullptr) return false;
+  const auto* dos = reinterpret_cast<const IMAGE_DOS_HEADER*>(base);
+  const auto* nt = reinterpret_cast<const IMAGE_NT_HEADERS64*>(base + dos->e_lfanew);
+  const IMAGE_DATA_DIRECTORY& directory =
+      nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_IMPORT];
+  if (directory.VirtualAddress == 0) return false;
+  for (auto* entry = reinterpret_cast<const IMAGE_IMPORT_DESCRIPTOR*>(base + directory.VirtualAddress);
+       entry->Name != 0; ++entry) {
+    if (lstrcmpiA(reinterpret_cast<const char*>(base + entry->Name), importModule) != 0) continue;
+    auto* names = reinterpret_cast<const IMAGE_THUNK_DATA64*>(
+        base + (entry->OriginalFirstThunk != 0 ? entry->OriginalFirstThunk : entry->FirstThunk));
+    auto* slots = reinterpret_cast<IMAGE_THUNK_DATA64*>(base + entry->FirstThunk);
+    for (; names->u1.AddressOfData != 0; ++names, ++slots) {
+      if (IMAGE_SNAP_BY_ORDINAL64(names->u1.Ordinal)) continue;
+      const auto* byName =
+          reinterpret_cast<const IMAGE_IMPORT_BY_NAME*>(base + names->u1.AddressOfData);
+      if (lstrcmpA(reinterpret_cast<const char*>(byName->Name), function) != 0) continue;
+      DWORD old;
+      if (!VirtualProtect(&slots->u1.Function, sizeof(slots->u1.Function), PAGE_READWRITE, &old)) {
+        return false;
+      }
+      slots->u1.Function = reinterpret_cast<ULONGLONG>(replacement);
+      VirtualProtect(&slots->u1.Function, sizeof(slots->u1.Function), old, &old);
+      return true;
+    }
+  }
+  return false;
+}
+
 extern "C" int hostUdpStartup() {
   return InitOnceExecuteOnce(&g_wsaOnce, startWinsock, nullptr, nullptr) ? 0 : WSASYSNOTREADY;
 }

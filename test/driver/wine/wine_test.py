@@ -8,12 +8,15 @@ copies the driver and the two test doubles into the Wine prefix, starts a UDP re
 and then asserts on the datagrams and on the doubles' records.
 
 Subcommands: prefix (create the build tree's prefix once), stream (play one format), refused
-(default multicast destination: the double must refuse it; socket options recorded).
+(default multicast destination: the double must refuse it; socket options recorded), ivshmem
+(UseIVSHMEM: the driver writes an IVSHMEM device double's /dev/shm file while scream-recv -m
+reads it), ivshmem_wrong_size and ivshmem_map_fails (the fallback to the network).
 Exit codes: 0 passed, 1 failed, 77 skipped (reason printed).
 """
 import argparse
 import array
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -27,6 +30,8 @@ PAYLOAD_BYTES = 1152
 RATE_TOLERANCE_PPM = 500
 OPTIONS_RECORD = "netio.log"
 PORTCLS_RECORD = "portcls.log"
+IVSHMEM_RECORD = "ivshmem.log"
+IVSHMEM_CHUNK_MS = 5  # what the driver writes unless IVSHMEMChunkMs says otherwise
 IP_TOS, IP_MULTICAST_IF, IP_MULTICAST_TTL = 3, 9, 10
 
 
@@ -183,7 +188,7 @@ def run_driver(args, options, scenario, seconds):
     for line in debug_lines[:40]:
         log(f"  wine: {line}")
     recorded = {"driver log": [l.split("scream: ", 1)[1] for l in debug_lines if "scream: " in l]}
-    for name in (PORTCLS_RECORD, OPTIONS_RECORD):
+    for name in (PORTCLS_RECORD, OPTIONS_RECORD, IVSHMEM_RECORD):
         path = os.path.join(records, name)
         lines = open(path).read().splitlines() if os.path.exists(path) else []
         log(f"--- {name}")
@@ -356,13 +361,14 @@ def stream(args):
 
 
 def play_and_check(args, formats, extra_options, check_rate_too=False, before_datagrams=None,
-                   destination="127.0.0.1", receive_on="127.0.0.1"):
+                   destination="127.0.0.1", receive_on="127.0.0.1", extra_scenario=()):
     """Plays `formats` one after the other to `destination` and checks every datagram; returns
     the records and the receiver."""
     receiver = Receiver(receive_on)
     options = [f"UnicastIPv4=s:{destination}", f"UnicastPort=d:{receiver.port}"] + extra_options
     try:
-        recorded = run_driver(args, options, [f.scenario_line() for f in formats],
+        recorded = run_driver(args, options,
+                              list(extra_scenario) + [f.scenario_line() for f in formats],
                               sum((f.seconds + 0.5) * f.runs for f in formats))
     finally:
         receiver.stop()
@@ -666,6 +672,209 @@ def refused(args):
     log(f"refused {closed['refused']} datagrams to 239.255.77.77:4010; options {got}")
 
 
+
+# ---------------------------------------------------------------------------------------------
+# IVSHMEM: the ivshmem double (ivshmem_double.cpp) maps a /dev/shm file for the driver, and the
+# real receiver reads the same file while the driver writes it.
+
+def chunk_bytes(fmt, chunk_ms=IVSHMEM_CHUNK_MS):
+    return max(fmt.rate * chunk_ms // 1000, 1) * fmt.frame_bytes
+
+
+class ShmFile:
+    """A file in /dev/shm of `size` bytes, removed afterwards."""
+
+    def __init__(self, name, size):
+        self.path = f"/dev/shm/scream-wine-{name}-{os.getpid()}"
+        with open(self.path, "wb") as f:
+            f.truncate(size)
+
+    def remove(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+
+class IvshmemReader:
+    """scream-recv -m PATH -o raw, its PCM into a file in /dev/shm."""
+
+    def __init__(self, args, path):
+        self.out_path = path + ".raw"
+        self.err_path = path + ".stderr"
+        self.out = open(self.out_path, "wb")
+        self.err = open(self.err_path, "wb")
+        self.process = subprocess.Popen([args.recv, "-m", path, "-o", "raw", "-v"],
+                                        stdout=self.out, stderr=self.err)
+        time.sleep(0.5)  # mapped the file and waiting for a writer
+        check(self.process.poll() is None, f"scream-recv -m exited: {self.log()}")
+
+    def stop(self):
+        time.sleep(0.3)  # the last chunks (the reader polls every 2 ms while streaming)
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=10)
+        self.out.close()
+        self.err.close()
+        with open(self.out_path, "rb") as f:
+            pcm = f.read()
+        os.unlink(self.out_path)
+        return code, pcm
+
+    def log(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+
+def ivshmem_scenario(devices):
+    """Scenario lines of the double's devices: (bytes, ShmFile, fail_map_from)."""
+    return [f"ivshmem bytes={size} path={shm.path} fail_map_from={fail}"
+            for size, shm, fail in devices]
+
+
+def ivshmem_records(recorded):
+    lines = recorded[IVSHMEM_RECORD]
+    check("imports patched=1" in lines, f"the double did not patch the two Wine stubs: {lines[:5]}")
+    return lines
+
+
+def check_ivshmem_pcm(formats, played, pcm, chunk_ms=IVSHMEM_CHUNK_MS):
+    """`pcm` (the reader's output) must be, per stream, the signal up to its last whole chunk:
+    the partial chunk at stop is dropped, as upstream's driver drops it."""
+    position = 0
+    for index, (fmt, frames) in enumerate(zip(formats, played)):
+        expected = signal_bytes(0, frames, fmt.channels, fmt.bits // 8, fmt.valid_bits)
+        chunk = chunk_bytes(fmt, chunk_ms)
+        expected = expected[:len(expected) // chunk * chunk]
+        got = pcm[position:position + len(expected)]
+        name = f"stream {index} ({fmt})"
+        if got != expected:
+            first = next((i for i in range(min(len(got), len(expected))) if got[i] != expected[i]),
+                         min(len(got), len(expected)))
+            raise Failure(f"{name}: the reader's output differs from the signal at byte {first} "
+                          f"(frame {first // fmt.frame_bytes}) of {len(expected)}; it has "
+                          f"{len(pcm) - position} bytes from here")
+        log(f"{name}: {len(expected)} bytes = {len(expected) // chunk} chunks of {chunk} bytes "
+            f"({frames / fmt.rate:.2f} s played, {len(expected) // fmt.frame_bytes / fmt.rate:.2f} "
+            f"s read) byte-exact through the IVSHMEM ring")
+        position += len(expected)
+    check(position == len(pcm), f"{len(pcm) - position} bytes after the last stream")
+
+
+def ivshmem(args):
+    """UseIVSHMEM = N: the driver finds the device of N MiB among two (the other is 1 MiB), maps
+    it, writes 5 ms chunks while scream-recv -m -o raw reads them: byte-exact, nothing on the
+    network; every mapping released, the header zeroed after each stream."""
+    formats = [Format(text) for text in args.format]
+    size = args.size_mib << 20
+    target = ShmFile("ivshmem", size)
+    other = ShmFile("other", 1 << 20)
+    try:
+        reader = IvshmemReader(args, target.path)
+        udp = Receiver()
+        options = [f"UseIVSHMEM=d:{args.size_mib}", "UnicastIPv4=s:127.0.0.1",
+                   f"UnicastPort=d:{udp.port}"] + args.option
+        scenario = ivshmem_scenario([(1 << 20, other, 0), (size, target, 0)]) + \
+            [f.scenario_line() for f in formats]
+        try:
+            recorded = run_driver(args, options, scenario,
+                                  sum((f.seconds + 0.5) * f.runs for f in formats))
+        finally:
+            udp.stop()
+            code, pcm = reader.stop()
+        recv_log = reader.log()
+        for line in recv_log.splitlines()[-12:]:
+            log(f"  scream-recv: {line}")
+        with open(target.path, "rb") as f:
+            header = f.read(24)
+    finally:
+        target.remove()
+        other.remove()
+    check(code == 0, f"scream-recv exited with {code}")
+    check_common_records(recorded)
+    driver_log = recorded["driver log"]
+    check(any(l.startswith("IVSHMEM: ") and "is 1048576 bytes" in l and
+              f"not the {args.size_mib} MiB of UseIVSHMEM" in l for l in driver_log),
+          f"no log line about the 1 MiB device being passed over: {driver_log}")
+    check(any(l.startswith("IVSHMEM: using ") and f"({size} bytes)" in l for l in driver_log),
+          f"no log line naming the device used: {driver_log}")
+    lines = ivshmem_records(recorded)
+    mmaps = [fields(l) for l in lines if l.startswith("mmap ")]
+    check(len(mmaps) == len(formats) and all(m["device"] == "1" and m["cache_mode"] == "1"
+                                             for m in mmaps),
+          f"one REQUEST_MMAP (cached) of device 1 per stream expected: {mmaps}")
+    summary = {f["device"]: f for f in map(fields, find(lines, "summary "))}
+    check(summary["1"]["maps"] == summary["1"]["releases"] == str(len(formats)) and
+          summary["1"]["still_mapped"] == "0" and summary["0"]["maps"] == "0",
+          f"mappings: {summary}")
+    check(header == bytes(24), f"the header is not zeroed after the last stream: {header.hex()}")
+    check(not udp.datagrams, f"{len(udp.datagrams)} datagrams went to the network")
+    played = [int(f["frames"]) for f in map(fields, find(recorded[PORTCLS_RECORD], "played index="))]
+    check(len(played) == len(formats), "not every stream played")
+    check(recv_log.count("writer started") == len(formats) and
+          recv_log.count("writer stopped") == len(formats),
+          f"the reader should have seen {len(formats)} writer starts and stops (header zeroed)")
+    chunk_ms = next((int(o.split(":", 1)[1]) for o in args.option
+                     if o.startswith("IVSHMEMChunkMs=")), IVSHMEM_CHUNK_MS)
+    check_ivshmem_pcm(formats, played, pcm, chunk_ms)
+
+
+def ivshmem_wrong_size(args):
+    """UseIVSHMEM = 2 with only a 1 MiB device: refused with a log line, the stream goes to the
+    network, byte-exact, and the device is never mapped."""
+    shm = ShmFile("small", 1 << 20)
+    try:
+        recorded, _ = play_and_check(args, [Format("48000/16/2/0x3/1")], ["UseIVSHMEM=d:2"],
+                                     extra_scenario=ivshmem_scenario([(1 << 20, shm, 0)]))
+    finally:
+        shm.remove()
+    driver_log = recorded["driver log"]
+    for line in driver_log:
+        if line.startswith("IVSHMEM"):
+            log(f"driver: {line}")
+    check(any("is 1048576 bytes" in l and "not the 2 MiB of UseIVSHMEM" in l for l in driver_log),
+          "no log line saying the 1 MiB device was refused")
+    check("IVSHMEM: no ivshmem device of 2 MiB; sending over the network" in driver_log,
+          "no log line saying the driver falls back to the network")
+    lines = ivshmem_records(recorded)
+    check(not [l for l in lines if l.startswith("mmap ")], "the refused device was mapped")
+
+
+def ivshmem_map_fails(args):
+    """The device stops mapping (REQUEST_MMAP fails from the second request on, as when it went
+    away): the first stream goes through IVSHMEM, the failure is logged, and the second stream
+    goes to the network, byte-exact except for what was queued before the failure was seen."""
+    first, second = Format("48000/16/2/0x3/2"), Format("48000/16/2/0x3/2")
+    shm = ShmFile("fails", 2 << 20)
+    try:
+        reader = IvshmemReader(args, shm.path)
+        udp = Receiver()
+        options = ["UseIVSHMEM=d:2", "UnicastIPv4=s:127.0.0.1", f"UnicastPort=d:{udp.port}"]
+        try:
+            recorded = run_driver(args, options, ivshmem_scenario([(2 << 20, shm, 2)]) +
+                                  [first.scenario_line(), second.scenario_line()], 5)
+        finally:
+            udp.stop()
+            code, pcm = reader.stop()
+    finally:
+        shm.remove()
+    check(code == 0, f"scream-recv exited with {code}")
+    check_common_records(recorded)
+    driver_log = recorded["driver log"]
+    failed = [l for l in driver_log if l.startswith("IVSHMEM: REQUEST_MMAP failed")]
+    check(len(failed) == 1 and failed[0].endswith("; sending over the network"),
+          f"the mapping failure must be logged once: {[l for l in driver_log if 'IVSHMEM' in l]}")
+    log(f"driver: {failed[0]}")
+    played = [int(f["frames"]) for f in map(fields, find(recorded[PORTCLS_RECORD], "played index="))]
+    check_ivshmem_pcm([first], played[:1], pcm)
+    sent = b"".join(d[1][HEADER_BYTES:] for d in udp.datagrams)
+    expected = signal_bytes(0, played[1], 2, 2)
+    lost = len(expected) - len(sent)
+    check(0 <= lost and expected.endswith(sent),
+          f"second stream over the network: {len(sent)} bytes, not the end of the {len(expected)} "
+          f"played")
+    lost_ms = lost / second.frame_bytes / second.rate * 1000
+    log(f"second stream: {len(sent)} bytes over the network, byte-exact; the first {lost_ms:.1f} ms, "
+        f"queued for IVSHMEM before the failure was seen, are lost")
+    check(lost_ms <= 100, f"{lost_ms:.1f} ms lost at the fallback (limit 100)")
+
 # ---------------------------------------------------------------------------------------------
 
 def enter_namespace():
@@ -685,9 +894,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name in ("prefix", "wine64", "wineserver", "driver", "portcls", "netio", "runner"):
         parser.add_argument(f"--{name}", required=True)
+    parser.add_argument("--recv", help="scream-recv (the ivshmem tests read with it)")
+    parser.add_argument("--size-mib", type=int, default=2, help="IVSHMEM device size (ivshmem)")
     parser.add_argument("command", choices=["prefix", "stream", "product", "registry", "silence",
                                             "setformat", "refused", "twodevices", "mute",
-                                            "surprise", "broadcast"])
+                                            "surprise", "broadcast", "ivshmem",
+                                            "ivshmem_wrong_size", "ivshmem_map_fails"])
     parser.add_argument("--seconds", type=float, default=0.1, help="RUN time per stream (product)")
     parser.add_argument("--format", action="append", default=[],
                         help="RATE/BITS/CHANNELS/MASK/SECONDS, once per stream, played in order")
@@ -705,7 +917,9 @@ def main():
         commands = {"prefix": make_prefix, "stream": stream, "product": product,
                     "twodevices": two_devices, "mute": mute, "surprise": surprise,
                     "broadcast": broadcast, "registry": registry, "silence": silence,
-                    "setformat": set_format}
+                    "setformat": set_format, "ivshmem": ivshmem,
+                    "ivshmem_wrong_size": ivshmem_wrong_size,
+                    "ivshmem_map_fails": ivshmem_map_fails}
         commands.get(args.command, refused)(args)
     except Failure as failure:
         log(f"FAILED: {failure}")

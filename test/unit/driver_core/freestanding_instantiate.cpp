@@ -1,9 +1,11 @@
 // Instantiates the header-only driver-core templates under the kernel's flag set, so that the
 // freestanding check sees their code too (callbacks as the driver would pass them).
 #include "driver/core/endpoint_formats.h"
+#include "driver/core/ivshmem_ring_writer.h"
 #include "driver/core/ordered_handoff.h"
 #include "driver/core/sender_engine.h"
 #include "driver/core/sender_settings.h"
+#include "driver/core/spsc_record_ring.h"
 
 namespace {
 struct CountingEmit {
@@ -48,5 +50,17 @@ extern "C" size_t scream_freestanding_driver_core(const uint8_t* buffer, uint32_
   driver::OrderedHandoff<const uint8_t*, 64, NoLock> handoff;
   handoff.push(buffer);
   total += handoff.drain([&](const uint8_t* item) { total += item != nullptr; });
+  driver::IvshmemRingWriter ivshmem;
+  ivshmem.attach(const_cast<uint8_t*>(buffer), bytes);
+  ivshmem.start(protocol::Format{48000, 16, 2, 3},
+                driver::IvshmemRingWriter::chunkFrames(48000, settings.ivshmemChunkMs));
+  ivshmem.write(buffer, bytes / 2);
+  ivshmem.stop();
+  driver::SpscRecordRing ring;
+  ring.attach(const_cast<uint8_t*>(buffer), 4096);
+  ring.push(1, buffer, 100);
+  total += ring.drain([&](uint32_t type, const uint8_t* data, uint32_t size) {
+    total += type + size + (data != nullptr);
+  });
   return total + settings.destinationPort;
 }

@@ -70,6 +70,7 @@ TEST(SenderSettings, DefaultsMatchUpstream) {
   EXPECT_EQ(s.dscp, 0);
   EXPECT_EQ(s.silenceThresholdFrames, 0u);
   EXPECT_EQ(s.ivshmemMiB, 0u);
+  EXPECT_EQ(s.ivshmemChunkMs, 5u) << "ours: upstream writes 20 ms";
   EXPECT_TRUE(s.multicastInterface.isAny());
   EXPECT_TRUE(s.isMulticast());
 }
@@ -99,6 +100,7 @@ TEST(SenderSettings, ValidDwordsAreTaken) {
   EXPECT_TRUE(applyDword(s, "DSCP", 46, r));
   EXPECT_TRUE(applyDword(s, "SilenceThreshold", 48000, r));
   EXPECT_TRUE(applyDword(s, "UseIVSHMEM", 2, r));
+  EXPECT_TRUE(applyDword(s, "IVSHMEMChunkMs", 20, r));
   EXPECT_TRUE(r.seen.empty());
   EXPECT_EQ(s.destinationPort, 5000);
   EXPECT_EQ(s.sourcePort, 65535);
@@ -106,6 +108,7 @@ TEST(SenderSettings, ValidDwordsAreTaken) {
   EXPECT_EQ(s.dscp, 46);
   EXPECT_EQ(s.silenceThresholdFrames, 48000u);
   EXPECT_EQ(s.ivshmemMiB, 2u);
+  EXPECT_EQ(s.ivshmemChunkMs, 20u);
 }
 
 TEST(SenderSettings, InvalidDwordsFallBackToTheDefaultAndAreReported) {
@@ -122,6 +125,8 @@ TEST(SenderSettings, InvalidDwordsFallBackToTheDefaultAndAreReported) {
       {"TTL", 256, Setting::kTtl, SettingProblem::kOutOfRange},
       {"DSCP", 64, Setting::kDscp, SettingProblem::kOutOfRange},
       {"UseIVSHMEM", 0xFFFFFFFF, Setting::kUseIvshmem, SettingProblem::kOutOfRange},
+      {"IVSHMEMChunkMs", 0, Setting::kIvshmemChunkMs, SettingProblem::kOutOfRange},
+      {"IVSHMEMChunkMs", 21, Setting::kIvshmemChunkMs, SettingProblem::kOutOfRange},
       {"UnicastIPv4", 0x7F000001, Setting::kUnicastIPv4, SettingProblem::kWrongType},
       {"Volume", 3, Setting::kUnknown, SettingProblem::kUnknownName},
   };
@@ -135,6 +140,7 @@ TEST(SenderSettings, InvalidDwordsFallBackToTheDefaultAndAreReported) {
     s.ttl = 3;
     s.dscp = 4;
     s.ivshmemMiB = 5;
+    s.ivshmemChunkMs = 7;
     EXPECT_FALSE(applyDword(s, c.name, c.value, r));
     ASSERT_EQ(r.seen.size(), 1u);
     EXPECT_EQ(r.seen[0].setting, c.setting);
@@ -147,6 +153,7 @@ TEST(SenderSettings, InvalidDwordsFallBackToTheDefaultAndAreReported) {
       case Setting::kTtl: EXPECT_EQ(s.ttl, defaults.ttl); break;
       case Setting::kDscp: EXPECT_EQ(s.dscp, defaults.dscp); break;
       case Setting::kUseIvshmem: EXPECT_EQ(s.ivshmemMiB, defaults.ivshmemMiB); break;
+      case Setting::kIvshmemChunkMs: EXPECT_EQ(s.ivshmemChunkMs, defaults.ivshmemChunkMs); break;
       default: EXPECT_EQ(s.destinationPort, 1) << "other settings untouched";
     }
   }

@@ -93,21 +93,44 @@ TEST(IvshmemReader, StartsAtTheWritersPositionAndDeliversInOrder) {
   EXPECT_EQ(reader.poll(collect), 0);
 }
 
-// Idle polls are sparse: a writer that appeared since the last one has written a chunk or two
-// already. They are new audio and are played.
-TEST(IvshmemReader, PlaysAFreshWriterFromItsFirstChunk) {
-  Ring ring("fresh", 8);
+// A reader that looked once before the writer started; the writer then publishes `before`
+// chunks, the reader adopts the header, the writer publishes `after` more: what was delivered.
+std::vector<int> deliveredAfterAStart(Ring& ring, int before, int after, size_t chunkBytes) {
   IvshmemReader reader;
   reader.attach(ring.mapping->base(), ring.mapping->bytes());
   std::vector<int> seen;
   auto collect = [&](const protocol::Packet& p) { seen.push_back(seqOf(p)); };
   EXPECT_EQ(reader.poll(collect), 0);  // no writer
   std::string error;
-  ASSERT_TRUE(ring.writer->start(kStereo, &error)) << error;
-  ring.publish(2);
+  EXPECT_TRUE(ring.writer->start(kStereo, &error)) << error;
+  EXPECT_EQ(ring.writer->chunkBytes(), chunkBytes);
+  ring.publish(before, chunkBytes);
   EXPECT_EQ(reader.poll(collect), 0);  // adopts
-  EXPECT_EQ(reader.poll(collect), 2);
-  EXPECT_EQ(seen, (std::vector<int>{1, 2}));
+  ring.publish(after, chunkBytes);
+  reader.poll(collect);
+  return seen;
+}
+
+// Idle polls are sparse: a writer that appeared since the last one has written a chunk or two
+// already. They are new audio and are played.
+TEST(IvshmemReader, PlaysAFreshWriterFromItsFirstChunk) {
+  Ring ring("fresh", 8);
+  EXPECT_EQ(deliveredAfterAStart(ring, 2, 0, kStereoChunk), (std::vector<int>{1, 2}));
+}
+
+// The driver's 5 ms chunks: "fresh" is counted in time (100 ms), not in chunks, so a writer that
+// wrote 20 chunks (100 ms) before the idle reader looked is still played from its first chunk,
+// and one that wrote 21 is old audio, joined at its newest chunk.
+TEST(IvshmemReader, FreshStartIsCountedInTimeForFiveMillisecondChunks) {
+  constexpr size_t kShortChunk = 240 * 4;  // 5 ms of 48 kHz 16-bit stereo
+  Ring fresh("fresh5ms", 64, kShortChunk);
+  fresh.writer->setChunkMilliseconds(5);
+  const std::vector<int> all = deliveredAfterAStart(fresh, 20, 1, kShortChunk);
+  ASSERT_EQ(all.size(), 21u);
+  EXPECT_EQ(all.front(), 1);
+  Ring old("old5ms", 64, kShortChunk);
+  old.writer->setChunkMilliseconds(5);
+  EXPECT_EQ(deliveredAfterAStart(old, 21, 1, kShortChunk), (std::vector<int>{22}));
 }
 
 TEST(IvshmemReader, FollowsTheWrapWithoutLosingAChunk) {
