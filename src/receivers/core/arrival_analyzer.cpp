@@ -85,12 +85,10 @@ void ArrivalAnalyzer::addToFloor(double residual, double t) noexcept {
   bucketMin_[bucket_] = std::min(bucketMin_[bucket_], residual);
 }
 
-// The band without its few widest outliers (a sender that woke up late once or twice): several
-// datagrams late together count as often as they were.
-void ArrivalAnalyzer::noteBand(double width, int times) noexcept {
-  for (int i = 0; i < times && width > typicalBand_.back(); ++i) {
-    typicalBand_.back() = width;
-    std::sort(typicalBand_.begin(), typicalBand_.end(), std::greater<>());
+void ArrivalAnalyzer::TypicalBand::note(double width, int times) noexcept {
+  for (int i = 0; i < times && width > widest.back(); ++i) {
+    widest.back() = width;
+    std::sort(widest.begin(), widest.end(), std::greater<>());
   }
 }
 
@@ -99,14 +97,13 @@ void ArrivalAnalyzer::noteSteady(double residual, double floor, double t) noexce
   if (t - epochStart_ >= kEpochSeconds) {
     previousLongestGap_ = longestGap_;
     previousWidestBand_ = widestBand_;
-    previousTypicalBand_ = typicalBand_.back();
-    typicalBand_.fill(0);
+    band_.nextEpoch();
     longestGap_ = widestBand_ = 0;
     epochStart_ = t;
   }
   if (std::isfinite(floor)) {
     widestBand_ = std::max(widestBand_, residual - floor);
-    noteBand(residual - floor, 1);
+    band_.note(residual - floor);
     if (residual <= floor + 0.5 * datagramSeconds_) {
       longestGap_ = std::max(longestGap_, t - lastVisit_);
       lastVisit_ = t;
@@ -163,8 +160,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
     dueSeconds_ = 0;
     bucketStart_ = lastVisit_ = epochStart_ = 0;
     longestGap_ = previousLongestGap_ = widestBand_ = previousWidestBand_ = 0;
-    typicalBand_.fill(0);
-    previousTypicalBand_ = 0;
+    band_ = {};
     burst_ = {};
     return {};
   }
@@ -174,7 +170,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   const double p = datagramSeconds_;
   const double f = floor();
   const bool warm = detecting_ && t >= kWarmUpSeconds && std::isfinite(f);
-  trace_ = {t, residual, f, std::max(typicalBand_.back(), previousTypicalBand_)};
+  trace_ = {t, residual, f, band_.value()};
 
   if (warm && identical && residual < f - 0.5 * p) {
     ++duplicates_;  // too early to be the next datagram: the same one again
@@ -239,7 +235,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
     // Back at the floor: it was jitter, as wide as it went.
     state_ = State::kSteady;
     widestBand_ = std::max(widestBand_, suspectMax_ - f);
-    noteBand(suspectMax_ - f, suspectDatagrams_);
+    band_.note(suspectMax_ - f, suspectDatagrams_);
     noteSteady(residual, f, t);
     return {};
   }
@@ -250,7 +246,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
   if (suspectMax_ - suspectMin_ > band + 0.5 * p) {
     // Wider than the steady stream's band: a burst of jitter, not a step. Judge afresh from here.
     widestBand_ = std::max(widestBand_, suspectMax_ - f);
-    noteBand(suspectMax_ - f, suspectDatagrams_);
+    band_.note(suspectMax_ - f, suspectDatagrams_);
     suspectSince_ = t;
     suspectMin_ = suspectMax_ = residual;
     suspectDatagrams_ = 1;
@@ -279,10 +275,15 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
 // Whole datagrams a residual lies beyond the band (0 if within it, or if the band is too wide
 // for losses to be seen at once).
 long ArrivalAnalyzer::beyondBand(double residual, double f) const noexcept {
+  return datagramsBeyond(residual - f, band_.value());
+}
+
+// Whole datagrams `excess` (above the floor) lies beyond `band` (0 if within it, or if the band
+// is too wide, by the margin, for a datagram to show).
+long ArrivalAnalyzer::datagramsBeyond(double excess, double band) const noexcept {
   const double p = datagramSeconds_;
-  const double band = std::max(typicalBand_.back(), previousTypicalBand_);
-  if (band + kEarlyMarginSeconds >= p || residual - f <= band + kEarlyMarginSeconds) return 0;
-  return std::lround(std::floor((residual - f + kEarlyMarginSeconds) / p));
+  if (band + kEarlyMarginSeconds >= p || excess <= band + kEarlyMarginSeconds) return 0;
+  return std::lround(std::floor((excess + kEarlyMarginSeconds) / p));
 }
 
 // A steady stream whose band of residuals is narrower than a datagram (a sender that paces each
@@ -312,8 +313,7 @@ bool ArrivalAnalyzer::declareAtOnce(double residual, double f, double t, Verdict
 // residuals is too wide for declareAtOnce.
 bool ArrivalAnalyzer::declareAfterBurst(double residual, double f, double t, Verdict& v) noexcept {
   const double p = datagramSeconds_;
-  const double band = std::max(typicalBand_.back(), previousTypicalBand_);
-  if (band + kEarlyMarginSeconds < p) return false;  // declareAtOnce's
+  if (band_.value() + kEarlyMarginSeconds < p) return false;  // declareAtOnce's
   const long k = lostBeforeBurst(f);
   if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;
   // Once a burst could not tell, the next ones cannot either (the loss may lie before any of
@@ -366,12 +366,7 @@ bool ArrivalAnalyzer::declareEarly(double residual, double f, double t, Verdict&
 
 // Whole datagrams the burst that just ended (if one did) shows lost before it.
 long ArrivalAnalyzer::lostBeforeBurst(double f) const noexcept {
-  if (!burst_.ended) return 0;
-  const double p = datagramSeconds_;
-  const double band = std::max(burst_.typicalBand.back(), burst_.previousTypicalBand);
-  const double excess = burst_.previousLast - f;
-  if (band + kEarlyMarginSeconds >= p || excess <= band + kEarlyMarginSeconds) return 0;
-  return std::lround(std::floor((excess + kEarlyMarginSeconds) / p));
+  return burst_.ended ? datagramsBeyond(burst_.previousLast - f, burst_.band.value()) : 0;
 }
 
 // Declares k datagrams lost before the datagram `back` datagrams before this one (0: right before
@@ -409,8 +404,7 @@ void ArrivalAnalyzer::trackBursts(int64_t arrivalNs, double residual, double f) 
     burst_.previousLast = burst_.last;
     burst_.length = 0;
     if (t - burst_.epochStart >= kEpochSeconds) {
-      burst_.previousTypicalBand = burst_.typicalBand.back();
-      burst_.typicalBand.fill(0);
+      burst_.band.nextEpoch();
       burst_.previousLongest = burst_.longest;
       burst_.longest = 0;
       burst_.epochStart = t;
@@ -418,12 +412,10 @@ void ArrivalAnalyzer::trackBursts(int64_t arrivalNs, double residual, double f) 
     burst_.longest = std::max(burst_.longest, burst_.previousLength);
     // (Not one that shows a loss: it is declared, or taken back as only late.)
     const double width = burst_.previousLast - f;
-    if (lostBeforeBurst(f) == 0) burst_.undecided = false;
-    if (std::isfinite(f) && lostBeforeBurst(f) == 0 &&
-        (state_ != State::kLossSuspected || width < datagramSeconds_) &&
-        width > burst_.typicalBand.back()) {
-      burst_.typicalBand.back() = width;
-      std::sort(burst_.typicalBand.begin(), burst_.typicalBand.end(), std::greater<>());
+    const bool showsLoss = lostBeforeBurst(f) > 0;
+    if (!showsLoss) burst_.undecided = false;
+    if (std::isfinite(f) && !showsLoss && (state_ != State::kLossSuspected || width < datagramSeconds_)) {
+      burst_.band.note(width);
     }
   }
   ++burst_.length;

@@ -30,6 +30,7 @@
 // timing detection is off for them (repeats by content still work where frames are whole).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -107,9 +108,9 @@ class ArrivalAnalyzer {
   double floor() const;
   void addToFloor(double residual, double t) noexcept;
   void noteSteady(double residual, double floor, double t) noexcept;
-  void noteBand(double width, int times) noexcept;
   Verdict judge(int64_t arrivalNs, const uint8_t* pcm, size_t bytes) noexcept;
   long beyondBand(double residual, double floor) const noexcept;
+  long datagramsBeyond(double excess, double band) const noexcept;
   bool declareEarly(double residual, double floor, double t, Verdict& v) noexcept;
   bool declareAtOnce(double residual, double floor, double t, Verdict& v) noexcept;
   bool declareAfterBurst(double residual, double floor, double t, Verdict& v) noexcept;
@@ -150,10 +151,20 @@ class ArrivalAnalyzer {
   double lastVisit_ = 0;
   double longestGap_ = 0, previousLongestGap_ = 0;
   double widestBand_ = 0, previousWidestBand_ = 0;
-  // The widest residuals above the floor this epoch, widest first: the last is the band a loss
-  // seen at once must clear (a few late wake-ups of the sender do not widen it).
-  std::array<double, 4> typicalBand_{};
-  double previousTypicalBand_ = 0;
+  // How wide residuals spread above the floor, without the few widest of each 2 s epoch (a
+  // sender that woke up late once or twice): the band a loss seen at once must clear.
+  struct TypicalBand {
+    std::array<double, 4> widest{};  // this epoch, widest first
+    double previous = 0;             // the last epoch's figure
+    // Several datagrams as wide together count as often as they were.
+    void note(double width, int times = 1) noexcept;
+    void nextEpoch() noexcept {
+      previous = widest.back();
+      widest.fill(0);
+    }
+    double value() const { return std::max(widest.back(), previous); }
+  };
+  TypicalBand band_;  // of all residuals
   double epochStart_ = 0;
 
   State state_ = State::kSteady;
@@ -178,8 +189,7 @@ class ArrivalAnalyzer {
     bool ended = false;  // this datagram began a new burst
     int previousLength = 0;
     double previousLast = 0;  // the last residual of the burst that ended
-    std::array<double, 4> typicalBand{};  // widest last residuals above the floor this epoch
-    double previousTypicalBand = 0;
+    TypicalBand band;  // of the last residual of each burst
     int longest = 0, previousLongest = 0;  // datagrams in the longest burst, this epoch and last
     bool undecided = false;  // a loss shown where whereInBurst could not tell, not yet judged
     double epochStart = 0;

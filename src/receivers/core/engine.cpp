@@ -295,8 +295,9 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
     if (lost > 0 && verdict.gapBeforeThis) {
       if (!verdict.chained) s.watchedGapCount = 0;
       const uint64_t at = s.startOf(verdict.gapDatagramsBack);
-      const bool byEdit = declare(s, lost, Edit::kGap, at, s.watchedGapCount < s.watchedGaps.size());
-      if (s.watchedGapCount < s.watchedGaps.size()) s.watchedGaps[s.watchedGapCount++] = {at, lost, byEdit};
+      const bool watched = s.watchedGapCount < s.watchedGaps.size();  // (the analyzer keeps as many)
+      const bool byEdit = declare(s, lost, Edit::kGap, at, watched);
+      if (watched) s.watchedGaps[s.watchedGapCount++] = {at, lost, byEdit};
     } else if (verdict.gapTakenBack) {
       takeBackGaps(s, lost, verdict.gapsTakenBack);
     } else {
