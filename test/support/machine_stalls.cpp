@@ -72,9 +72,14 @@ void MachineStallProbe::run(Probe& probe) {
   }
 }
 
-std::vector<MachineStallProbe::Stall> MachineStallProbe::stalls(double minLostMs) const {
+std::vector<MachineStallProbe::Stall> MachineStallProbe::stalls(double minLostMs) {
+  stop();
   std::vector<Stall> out;
-  if (!realtime()) return out;
+  if (!realtime()) {
+    // Then every glitch counts against the receiver, as before the probe.
+    std::fprintf(stderr, "machine stall probe: no SCHED_FIFO 99 on every CPU; stalls not measured\n");
+    return out;
+  }
   for (const auto& p : probes_) {
     const auto mine = joinStalls(p->late, minLostMs, p->cpu);
     out.insert(out.end(), mine.begin(), mine.end());
@@ -128,8 +133,10 @@ GlitchAttribution attributeGlitches(const GlitchReport& glitches,
                   g.durationMs, explained ? "during a machine stall" : "no machine stall near it");
     out.text += line;
   }
-  std::snprintf(line, sizeof line, "(%zu machine stalls of >= %.0f ms over the whole run)\n",
-                stalls.size(), MachineStallProbe::kStallMs);
+  for (const auto& s : stalls) out.windowSeconds += (s.endNs - s.startNs) * 1e-9 + 0.6;
+  std::snprintf(line, sizeof line,
+                "(%zu machine stalls of >= %.0f ms over the whole run; their windows %.1f s)\n",
+                stalls.size(), MachineStallProbe::kStallMs, out.windowSeconds);
   out.text += line;
   return out;
 }

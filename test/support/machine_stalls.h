@@ -10,6 +10,7 @@
 // recovered from" belongs to the simulated-time engine tests.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -39,9 +40,9 @@ class MachineStallProbe {
   void stop();
   // Whether every probe ran at SCHED_FIFO 99 (without it lateness means nothing: no stalls).
   bool realtime() const;
-  // After stop(): runs of late wake-ups on one CPU (each > kLateMs, no more than kJoinMs apart)
-  // that lost at least minLostMs, all CPUs' in time order.
-  std::vector<Stall> stalls(double minLostMs = kStallMs) const;
+  // Stops the probes, then: runs of late wake-ups on one CPU (each > kLateMs, no more than
+  // kJoinMs apart) that lost at least minLostMs, all CPUs' in time order.
+  std::vector<Stall> stalls(double minLostMs = kStallMs);
   // The same from one CPU's (due ns, lateness ms) pairs in time order: the rule alone, for its test.
   static std::vector<Stall> joinStalls(const std::vector<std::pair<double, double>>& late,
                                        double minLostMs, int cpu = -1);
@@ -72,6 +73,9 @@ class MachineStallProbe {
 struct GlitchAttribution {
   std::vector<GlitchEvent> unexplained;
   std::vector<GlitchEvent> duringStalls;
+  // How much of the run the stalls' windows cover, in seconds: a test asserts it is a small
+  // share, or a machine stalled all the time would explain every glitch.
+  double windowSeconds = 0;
   std::string text;  // every glitch, the stalls that explain them, how many stalls in all
 };
 
@@ -79,6 +83,12 @@ struct GlitchAttribution {
 GlitchAttribution attributeGlitches(const GlitchReport& glitches,
                                     const std::vector<MachineStallProbe::Stall>& stalls,
                                     const std::function<double(double)>& playedNs);
+
+// Whether the stalls' windows leave most of a run of `runSeconds` to judge: at most a fifth of
+// it (or 3 s, about five stalls, in a short run). Measured here: ~4 stalls a minute, 4 %.
+inline bool stallsAreRare(const GlitchAttribution& a, double runSeconds) {
+  return a.windowSeconds <= std::max(0.2 * runSeconds, 3.0);
+}
 
 // Whether CLOCK_MONOTONIC `ns` lies within `afterSec` after a stall (or during it): latency
 // figures of markers played then measure the machine, not the receiver.

@@ -27,17 +27,18 @@ TEST(MachineStalls, LateWakeUpsFarApartAreNotAStall) {
   EXPECT_TRUE(MachineStallProbe::joinStalls(late, 20).empty());
 }
 
-TEST(MachineStalls, OnlyAGlitchJustAfterAStallIsAttributedToIt) {
+TEST(MachineStalls, OnlyAGlitchNearAStallIsAttributedToIt) {
   const std::vector<MachineStallProbe::Stall> stalls = {{10'000 * kMs, 10'031 * kMs, 28, 1}};
   GlitchReport glitches;
-  glitches.list = {{9.9, 25}, {10.02, 25}, {10.6, 25}, {20.0, 5}};
+  glitches.list = {{9.95, 25}, {10.02, 25}, {10.6, 25}, {20.0, 5}};
   glitches.events = glitches.list.size();
   // The recording started at monotonic 0.
   const auto a = attributeGlitches(glitches, stalls, [](double s) { return s * 1e9; });
-  ASSERT_EQ(a.duringStalls.size(), 2u);  // 9.9 s: 0.1 s before it began; 10.05 s: during it
-  EXPECT_DOUBLE_EQ(a.duringStalls[0].startSeconds, 9.9);
+  ASSERT_EQ(a.duringStalls.size(), 2u);  // 9.95 s: just before it began; 10.02 s: during it
+  EXPECT_DOUBLE_EQ(a.duringStalls[0].startSeconds, 9.95);
   EXPECT_DOUBLE_EQ(a.duringStalls[1].startSeconds, 10.02);
   ASSERT_EQ(a.unexplained.size(), 2u);  // 10.6 s: more than half a second after; 20 s
+  EXPECT_NEAR(a.windowSeconds, 0.631, 1e-9);
   EXPECT_NE(a.text.find("machine stall at 10.000 s of the recording: CPU 1 lost 28 ms"),
             std::string::npos) << a.text;
   EXPECT_TRUE(nearStall(stalls, 12'000 * kMs, 2.0));

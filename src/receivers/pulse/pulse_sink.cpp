@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <pulse/error.h>
 #include <pulse/proplist.h>
+#include <pulse/rtclock.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
 
@@ -21,7 +22,7 @@ namespace {
 constexpr int kRealtimePriority = 5;  // below PulseAudio's own (9) and JACK's (~70)
 // A request that finds less than this many periods queued is a near miss (noteDelay).
 constexpr double kNearMissPeriods = 2;
-constexpr int64_t kNearMissCooldownNs = 500'000'000;
+constexpr pa_usec_t kBufferCheckUsec = 5'000'000;  // how often the buffer may come down
 
 // PULSE_LATENCY_MSEC is libpulse's own knob for a stream's buffer (it overrides tlength at
 // connect); honour it here too so the growth on underflow starts from it.
@@ -81,7 +82,10 @@ SinkFormat PulseSink::start(const SinkFormat& wanted, AudioSource& source) {
   pa_threaded_mainloop_lock(loop_);
   pa_mainloop_api_once(pa_threaded_mainloop_get_api(loop_), &PulseSink::raisePriority, this);
   pa_threaded_mainloop_unlock(loop_);
-  periods_ = std::max(initialPeriods(config_), 1);
+  DeviceBufferPolicy::Config policy;
+  policy.initialPeriods = initialPeriods(config_);
+  policy.maxPeriods = config_.maxPeriods;
+  buffer_.emplace(policy, monotonicNs());
   running_ = true;
   supervisor_ = std::thread([this] { supervise(); });
   // PulseAudio converts rate, layout and sample format to the sink's: any format is fine.
@@ -222,25 +226,48 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
 
   uint64_t reportedUnderflows = underflows_.load();
   uint64_t reportedNearMisses = nearMisses_.load();
-  int64_t lastRaiseNs = 0;
+  bufferCheckDue_ = false;
+  buffer_->restartQuiet(monotonicNs());  // time spent disconnected was not quiet
+  pa_time_event* check = pa_context_rttime_new(context_, pa_rtclock_now() + kBufferCheckUsec,
+                                               &PulseSink::onBufferCheck, this);
+  const auto freeCheck = [&] {
+    if (check != nullptr) pa_threaded_mainloop_get_api(loop_)->time_free(check);
+  };
   for (;;) {
     waitLocked([&] {
       return pa_context_get_state(context_) != PA_CONTEXT_READY ||
              pa_stream_get_state(stream_) != PA_STREAM_READY ||
-             underflows_ != reportedUnderflows || nearMisses_ != reportedNearMisses;
+             underflows_ != reportedUnderflows || nearMisses_ != reportedNearMisses ||
+             bufferCheckDue_;
     });
-    if (!running_) return Outcome::kStopped;
+    if (!running_) return freeCheck(), Outcome::kStopped;
+    // (First: a buffer change on a dead stream would overwrite the error that says why.)
+    if (pa_context_get_state(context_) != PA_CONTEXT_READY ||
+        pa_stream_get_state(stream_) != PA_STREAM_READY) {
+      break;
+    }
     const bool ranEmpty = underflows_ != reportedUnderflows;
-    if (!ranEmpty && nearMisses_ == reportedNearMisses) break;
+    const bool nearMiss = nearMisses_ != reportedNearMisses;
+    const int64_t now = monotonicNs();
+    if (!ranEmpty && !nearMiss) {
+      bufferCheckDue_ = false;
+      if (buffer_->onQuietCheck(now)) {
+        applyBufferLocked();
+        const double bufferMs = buffer_->periods() * config_.periodMs;
+        pa_threaded_mainloop_unlock(loop_);
+        spdlog::info("PulseAudio: no underflow or near miss for a minute; lowering the server "
+                     "buffer to {:.0f} ms", bufferMs);
+        pa_threaded_mainloop_lock(loop_);
+      }
+      continue;
+    }
     reportedUnderflows = underflows_.load();
     reportedNearMisses = nearMisses_.load();
-    // One late wake-up makes several requests in a row find the queue low: one period for it.
-    const int64_t now = monotonicNs();
-    const bool raised = (ranEmpty || now - lastRaiseNs > kNearMissCooldownNs) && raiseBufferLocked();
+    const bool raised = buffer_->onTrouble(now, ranEmpty);
+    if (raised) applyBufferLocked();
     // (The closest since the last raise.)
     const double closestMs = raised ? closestDelayFrames_.exchange(kNoDelay) * 1000.0 / format_.sampleRate : 0;
-    if (raised) lastRaiseNs = now;
-    const double bufferMs = periods_ * config_.periodMs;
+    const double bufferMs = buffer_->periods() * config_.periodMs;
     pa_threaded_mainloop_unlock(loop_);
     if (ranEmpty && raised) {
       spdlog::info("PulseAudio: server buffer ran empty; raising it to {:.0f} ms", bufferMs);
@@ -258,33 +285,31 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
     }
     pa_threaded_mainloop_lock(loop_);
   }
+  freeCheck();
   const int code = pa_context_errno(context_);
   *error = "PulseAudio: lost the stream on " + server + " (" + pa_strerror(code) + ")";
   return Outcome::kLost;
 }
 
-// One period more, up to the most configured. Returns whether it grew.
-bool PulseSink::raiseBufferLocked() {
-  if (periods_ >= config_.maxPeriods) return false;
-  ++periods_;
-  const pa_buffer_attr bigger = bufferAttr();
-  configuredDelayFrames_ = static_cast<double>(bigger.tlength / frameBytes_);
+void PulseSink::applyBufferLocked() {
+  const pa_buffer_attr attr = bufferAttr();
+  configuredDelayFrames_ = static_cast<double>(attr.tlength / frameBytes_);
   nearMissFrames_ = nearMissFrames();
-  if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &bigger, nullptr, nullptr)) {
+  if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &attr, nullptr, nullptr)) {
     pa_operation_unref(op);
   }
-  return true;
 }
 
-// The engine's jitter buffer holds the latency; the server holds a few periods. It grows by a
-// period on each underflow: the server's and our thread's wake-ups are late by more than a
-// period on busy or virtual machines (10-30 ms measured on the test VM).
+// The engine's jitter buffer holds the latency; the server holds a few periods, as many as
+// DeviceBufferPolicy says: a period more on each underflow or near miss (the server's and our
+// thread's wake-ups are late by more than a period on busy or virtual machines, 10-30 ms
+// measured on the test VM), a period less after a quiet minute.
 pa_buffer_attr PulseSink::bufferAttr() const {
   const auto period = static_cast<uint32_t>(
       std::max(1.0, format_.sampleRate * config_.periodMs / 1000.0) * frameBytes_);
   pa_buffer_attr attr;
   attr.maxlength = static_cast<uint32_t>(-1);
-  attr.tlength = static_cast<uint32_t>(periods_) * period;
+  attr.tlength = static_cast<uint32_t>(buffer_->periods()) * period;
   attr.prebuf = static_cast<uint32_t>(-1);  // = tlength: start once the buffer is full
   attr.minreq = period;
   attr.fragsize = static_cast<uint32_t>(-1);
@@ -332,6 +357,14 @@ void PulseSink::onStreamState(pa_stream*, void* self) {
   pa_threaded_mainloop_signal(static_cast<PulseSink*>(self)->loop_, 0);
 }
 
+// Every kBufferCheckUsec: the supervisor looks whether the server buffer can come down.
+void PulseSink::onBufferCheck(pa_mainloop_api*, pa_time_event* event, const timeval*, void* self) {
+  auto* sink = static_cast<PulseSink*>(self);
+  sink->bufferCheckDue_ = true;
+  pa_context_rttime_restart(sink->context_, event, pa_rtclock_now() + kBufferCheckUsec);
+  pa_threaded_mainloop_signal(sink->loop_, 0);
+}
+
 void PulseSink::onUnderflow(pa_stream*, void* self) {
   auto* sink = static_cast<PulseSink*>(self);
   sink->underflows_.fetch_add(1, std::memory_order_relaxed);
@@ -358,10 +391,10 @@ double PulseSink::delayFrames(bool* valid) noexcept {
 }
 
 // What a request must find queued not to be a near miss: two periods, but no more than 40 % of a
-// small buffer (PULSE_LATENCY_MSEC=10: every request would be one), and none once it cannot grow.
+// small buffer (PULSE_LATENCY_MSEC=10: every request would be one). At its largest a near miss
+// cannot raise the buffer, but it still keeps it from coming down.
 double PulseSink::nearMissFrames() const {
-  if (periods_ >= config_.maxPeriods) return 0;
-  const double periods = std::min(kNearMissPeriods, 0.4 * periods_);
+  const double periods = std::min(kNearMissPeriods, 0.4 * buffer_->periods());
   return periods * config_.periodMs * format_.sampleRate / 1000.0;
 }
 

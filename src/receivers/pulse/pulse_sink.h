@@ -15,9 +15,11 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "receivers/core/device_buffer_policy.h"
 #include "receivers/core/sink.h"
 
 namespace scream::receiver {
@@ -31,7 +33,8 @@ struct PulseSinkConfig {
   // none of 20 (PulseSink.TwentyStartsInARowPlayCleanFromTheFirstSecond).
   int periods = 6;
                                  // ($PULSE_LATENCY_MSEC overrides it)
-  int maxPeriods = 16;           // each underflow adds a period, up to this
+  int maxPeriods = 16;           // each underflow or near miss adds a period, up to this;
+                                 // a quiet minute takes one back (DeviceBufferPolicy)
   int minBackoffMs = 500;        // reconnect delay, doubling up to maxBackoffMs
   int maxBackoffMs = 5000;
 };
@@ -58,7 +61,7 @@ class PulseSink final : public Sink {
   double delayFrames(bool* valid) noexcept;
   void noteTimes(int64_t renderStartNs, int64_t renderEndNs) noexcept;
   void noteDelay(double frames) noexcept;
-  bool raiseBufferLocked();
+  void applyBufferLocked();
   double nearMissFrames() const;
 
   static void raisePriority(pa_mainloop_api* api, void* self);
@@ -66,6 +69,8 @@ class PulseSink final : public Sink {
   static void onStreamState(pa_stream* stream, void* self);
   static void onWrite(pa_stream* stream, size_t bytes, void* self);
   static void onUnderflow(pa_stream* stream, void* self);
+  static void onBufferCheck(pa_mainloop_api* api, pa_time_event* event, const timeval* tv,
+                            void* self);
 
   const PulseSinkConfig config_;
   SinkFormat format_;
@@ -78,7 +83,8 @@ class PulseSink final : public Sink {
   double lastDelayFrames_ = 0;     // mainloop thread
   bool delayKnown_ = false;        // mainloop thread: the server has reported timing once
   std::atomic<double> configuredDelayFrames_{0};  // the server buffer asked for (tlength)
-  int periods_ = 0;                // supervisor; kept across reconnections
+  std::optional<DeviceBufferPolicy> buffer_;  // supervisor; kept across reconnections
+  bool bufferCheckDue_ = false;    // mainloop lock: onBufferCheck fired
   bool realtime_ = false;          // mainloop lock
   bool priorityTried_ = false;     // mainloop lock
   std::atomic<uint64_t> underflows_{0};

@@ -210,6 +210,7 @@ TEST(JackSink, ProbeToneIsContinuous) {
   // Zero glitches the machine does not explain (machine_stalls.h); every glitch is listed.
   EXPECT_EQ(run.attribution.unexplained.size(), 0u)
       << describe(run) << "\n" << run.attribution.text << run.log;
+  EXPECT_TRUE(stallsAreRare(run.attribution, run.analysedSeconds)) << run.attribution.text;
   EXPECT_GT(run.glitches.toneRmsDbfs, -12.0);
   EXPECT_NEAR(run.hz, 997.0, 2.0);
   EXPECT_NE(run.log.find("JACK: client probe on server"), std::string::npos) << run.log;
@@ -229,6 +230,7 @@ TEST(JackSink, SixtySecondsClean) {
   // Zero glitches the machine does not explain (machine_stalls.h); every glitch is listed.
   EXPECT_EQ(run.attribution.unexplained.size(), 0u)
       << describe(run) << "\n" << run.attribution.text << run.log;
+  EXPECT_TRUE(stallsAreRare(run.attribution, run.analysedSeconds)) << run.attribution.text;
   EXPECT_NEAR(run.hz, 997.0, 2.0) << run.log;
   // The engine's target covers ring + resampler + device; what the sender holds back comes on top.
   const double expected = kProbeTargetMs + run.holdMs;
@@ -254,6 +256,7 @@ TEST(JackSink, Source44100PlaysAtTheRightPitchOn48000) {
   // Zero glitches the machine does not explain (machine_stalls.h); every glitch is listed.
   EXPECT_EQ(run.attribution.unexplained.size(), 0u)
       << describe(run) << "\n" << run.attribution.text << run.log;
+  EXPECT_TRUE(stallsAreRare(run.attribution, run.analysedSeconds)) << run.attribution.text;
   std::printf("jack 44.1 -> 48 kHz: tone at %.2f Hz, %zu glitches over %.1f s\n", run.hz,
               run.glitches.events, run.analysedSeconds);
 }

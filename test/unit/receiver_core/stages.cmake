@@ -13,4 +13,5 @@ scream_add_unit_test(receiver_stages_tests
     ${CMAKE_CURRENT_LIST_DIR}/stages/arrival_latency_meter_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/stages/period_ops_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/stages/latency_target_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/stages/device_buffer_policy_test.cpp
   LIBS scream_receiver_core scream_test_support)
