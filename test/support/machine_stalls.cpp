@@ -1,5 +1,7 @@
 #include "support/machine_stalls.h"
 
+#include "receivers/core/monotonic_clock.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -11,11 +13,7 @@ namespace scream::testing {
 
 namespace {
 
-int64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+using receiver::monotonicNs;
 
 constexpr int64_t kTickNs = 1'000'000;
 

@@ -16,6 +16,7 @@
 
 #include "protocol/channel_map.h"
 #include "receivers/core/thread_priority.h"
+#include "receivers/core/monotonic_clock.h"
 
 namespace scream::receiver {
 
@@ -26,12 +27,6 @@ namespace {
 constexpr int kOpenMode =
     SND_PCM_NO_AUTO_RESAMPLE | SND_PCM_NO_AUTO_CHANNELS | SND_PCM_NO_AUTO_FORMAT;
 constexpr int kWaitTimeoutMs = 100;  // wake up this often to notice stop()
-
-int64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 std::string openError(const std::string& device, int error) {
   if (error == -ENOENT || error == -ENODEV || error == -ENXIO) {

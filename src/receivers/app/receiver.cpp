@@ -25,6 +25,7 @@
 #include "receivers/raw/raw_output.h"
 #include "stats_report.h"
 #include "systemd_notify.h"
+#include "receivers/core/monotonic_clock.h"
 
 namespace scream::receiver {
 
@@ -34,12 +35,6 @@ constexpr int kReceiveTimeoutMs = 50;
 constexpr double kMalformedReportSeconds = 10;
 constexpr double kStatusSeconds = 1;      // how often STATUS= may change for systemd
 constexpr double kNetworkRetrySeconds = 2;  // network input not openable yet (interface not up)
-
-int64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 // Signals are taken by one thread with sigwait(); the loop polls these flags between batches.
 struct SignalFlags {

@@ -1,4 +1,5 @@
 #include "ivshmem_input.h"
+#include "receivers/core/monotonic_clock.h"
 
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,12 +17,6 @@
 namespace scream::receiver {
 
 namespace {
-
-int64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 // A file shrunk under the mapping (truncate, a careless writer) turns reads of the lost pages
 // into SIGBUS. Reads of the mapping happen only inside guardedPoll(); a SIGBUS there jumps back

@@ -1,4 +1,5 @@
 #include "ivshmem_reader.h"
+#include "receivers/core/monotonic_clock.h"
 
 #include <time.h>
 
@@ -18,12 +19,6 @@ namespace {
 template <typename T>
 T loadField(const uint8_t* base, size_t offset, int order = __ATOMIC_RELAXED) {
   return __atomic_load_n(reinterpret_cast<const T*>(base + offset), order);
-}
-
-int64_t monotonicNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
 }  // namespace

@@ -8,16 +8,11 @@
 #include <vector>
 
 #include "receivers/core/thread_priority.h"
+#include "receivers/core/monotonic_clock.h"
 
 namespace scream::receiver {
 
 namespace {
-
-int64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 void sleepUntil(int64_t ns) {
   timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};

@@ -12,6 +12,7 @@
 
 #include "jack_ports.h"
 #include "protocol/format.h"
+#include "receivers/core/monotonic_clock.h"
 
 namespace scream::receiver {
 
@@ -30,12 +31,6 @@ void forwardJackError(const char* message) {
 }
 
 void dropJackInfo(const char*) {}
-
-int64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 std::string serverName() {
   const char* name = std::getenv("JACK_DEFAULT_SERVER");

@@ -14,6 +14,7 @@
 
 #include "pulse_channel_map.h"
 #include "pulse_probe.h"
+#include "receivers/core/monotonic_clock.h"
 
 namespace scream::receiver {
 
@@ -31,12 +32,6 @@ int initialPeriods(const PulseSinkConfig& config) {
   const double ms = env ? std::atof(env) : 0;
   if (ms <= 0) return config.periods;
   return std::min(config.maxPeriods, static_cast<int>(std::ceil(ms / config.periodMs)));
-}
-
-int64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
 pa_proplist* makeProplist() {
