@@ -30,6 +30,10 @@ double ArrivalLatencyMeter::shift(double shiftFrames, int packets, double frames
   return smoothed_;
 }
 
+namespace {
+constexpr double kMaxFallPerEpochSec = 0.0005;
+}  // namespace
+
 double BurstMeter::onArrival(int64_t arrivalNs, double currentSeconds) noexcept {
   if (lastArrivalNs_ != 0) {
     const double gap = static_cast<double>(arrivalNs - lastArrivalNs_) * 1e-9;
@@ -41,7 +45,13 @@ double BurstMeter::onArrival(int64_t arrivalNs, double currentSeconds) noexcept 
   const double measured = std::clamp(longestGapSeconds_, 0.002, 0.025);
   longestGapSeconds_ = 0;
   epochNs_ = arrivalNs;
-  return measured > currentSeconds ? measured : currentSeconds + 0.25 * (measured - currentSeconds);
+  if (measured > currentSeconds) return measured;
+  // Down by a quarter of the way, but no more than 0.5 ms an epoch: where the device's delay plus
+  // this figure sets the target (JACK's 43 ms periods, PulseAudio's default), a target falling
+  // faster than the rate controller drains (a 25 ms spike came back in ~4 s) left the latency
+  // above it and had the level corrector cut a period: one audible seam per sender hiccup (JACK
+  // soak, 3 of 6 runs). At 0.25 ms/s the rate controller follows it within the allowance.
+  return currentSeconds + std::max(0.25 * (measured - currentSeconds), -kMaxFallPerEpochSec);
 }
 
 }  // namespace scream::receiver

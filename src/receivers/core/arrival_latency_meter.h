@@ -36,7 +36,8 @@ class ArrivalLatencyMeter {
 class BurstMeter {
  public:
   // Every datagram; returns the burst figure to use (seconds): each 2 s the longest gap of the
-  // last 2 s, clamped to 2-25 ms (gaps over 50 ms are stalls), up at once, down slowly.
+  // last 2 s, clamped to 2-25 ms (gaps over 50 ms are stalls), up at once, down slowly (a
+  // quarter of the way per 2 s, at most 0.5 ms).
   double onArrival(int64_t arrivalNs, double currentSeconds) noexcept;
 
  private:

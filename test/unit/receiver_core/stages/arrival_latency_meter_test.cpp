@@ -64,5 +64,23 @@ TEST(BurstMeter, UpAtOnceDownSlowly) {
   EXPECT_LT(burst, 0.020) << "a stall is not a burst";
 }
 
+TEST(BurstMeter, ASpikeComesBackNoFasterThanTheRateControllerFollows) {
+  BurstMeter bursts;
+  double burst = 0.010;
+  int64_t t = 1'000'000'000;
+  for (int i = 0; i < 400; ++i, t += 10'000'000) burst = bursts.onArrival(t, burst);
+  ASSERT_NEAR(burst, 0.010, 1e-9);
+  burst = bursts.onArrival(t += 25'000'000, burst);  // one sender hiccup
+  for (int i = 0; i < 200; ++i, t += 10'000'000) burst = bursts.onArrival(t, burst);
+  ASSERT_NEAR(burst, 0.025, 1e-9);
+  double last = burst;
+  for (int epoch = 0; epoch < 10; ++epoch) {
+    for (int i = 0; i < 200; ++i, t += 10'000'000) burst = bursts.onArrival(t, burst);
+    EXPECT_GE(burst, last - 0.0005 - 1e-12) << "epoch " << epoch;
+    EXPECT_LT(burst, last);
+    last = burst;
+  }
+}
+
 }  // namespace
 }  // namespace scream::receiver
