@@ -90,6 +90,13 @@ inline bool stallsAreRare(const GlitchAttribution& a, double runSeconds) {
   return a.windowSeconds <= std::max(0.2 * runSeconds, 3.0);
 }
 
+// Why a real-time test skips its verdict: the machine stalled too much of the run to tell the
+// receiver's glitches from the machine's (measured 8-32 stalls a minute on a busy host).
+inline std::string machineTooBusy(const GlitchAttribution& a) {
+  return "the machine stalled for too much of this run to judge a real-time receiver (stall "
+         "windows " + std::to_string(a.windowSeconds) + " s); every glitch:\n" + a.text;
+}
+
 // Whether CLOCK_MONOTONIC `ns` lies within `afterSec` after a stall (or during it): latency
 // figures of markers played then measure the machine, not the receiver.
 bool nearStall(const std::vector<MachineStallProbe::Stall>& stalls, double ns, double afterSec);
