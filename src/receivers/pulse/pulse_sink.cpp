@@ -179,13 +179,11 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
   pa_stream_set_write_callback(stream_, &PulseSink::onWrite, this);
   pa_stream_set_underflow_callback(stream_, &PulseSink::onUnderflow, this);
 
-  const pa_buffer_attr attr = bufferAttr();
+  const pa_buffer_attr attr = adoptBufferAttr();
   const auto flags = static_cast<pa_stream_flags_t>(
       PA_STREAM_ADJUST_LATENCY | PA_STREAM_INTERPOLATE_TIMING | PA_STREAM_AUTO_TIMING_UPDATE);
   lastDelayFrames_ = 0;
   delayKnown_ = false;
-  configuredDelayFrames_ = static_cast<double>(attr.tlength / frameBytes_);
-  nearMissFrames_ = nearMissFrames();
   closestDelayFrames_ = kNoDelay;
   lastCallbackNs_ = 0;
   const char* device = config_.sink.empty() ? nullptr : config_.sink.c_str();
@@ -228,19 +226,18 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
   const auto freeCheck = [&] {
     if (check != nullptr) pa_threaded_mainloop_get_api(loop_)->time_free(check);
   };
+  const auto playing = [this] {
+    return pa_context_get_state(context_) == PA_CONTEXT_READY &&
+           pa_stream_get_state(stream_) == PA_STREAM_READY;
+  };
   for (;;) {
     waitLocked([&] {
-      return pa_context_get_state(context_) != PA_CONTEXT_READY ||
-             pa_stream_get_state(stream_) != PA_STREAM_READY ||
-             underflows_ != reportedUnderflows || nearMisses_ != reportedNearMisses ||
-             bufferCheckDue_;
+      return !playing() || underflows_ != reportedUnderflows ||
+             nearMisses_ != reportedNearMisses || bufferCheckDue_;
     });
     if (!running_) return freeCheck(), Outcome::kStopped;
     // (First: a buffer change on a dead stream would overwrite the error that says why.)
-    if (pa_context_get_state(context_) != PA_CONTEXT_READY ||
-        pa_stream_get_state(stream_) != PA_STREAM_READY) {
-      break;
-    }
+    if (!playing()) break;
     const bool ranEmpty = underflows_ != reportedUnderflows;
     const bool nearMiss = nearMisses_ != reportedNearMisses;
     const int64_t now = monotonicNs();
@@ -286,10 +283,16 @@ PulseSink::Outcome PulseSink::connectAndPlay(std::string* error) {
   return Outcome::kLost;
 }
 
-void PulseSink::applyBufferLocked() {
+// The buffer the policy says, and what follows from it for the audio thread.
+pa_buffer_attr PulseSink::adoptBufferAttr() {
   const pa_buffer_attr attr = bufferAttr();
   configuredDelayFrames_ = static_cast<double>(attr.tlength / frameBytes_);
   nearMissFrames_ = nearMissFrames();
+  return attr;
+}
+
+void PulseSink::applyBufferLocked() {
+  const pa_buffer_attr attr = adoptBufferAttr();
   if (pa_operation* op = pa_stream_set_buffer_attr(stream_, &attr, nullptr, nullptr)) {
     pa_operation_unref(op);
   }

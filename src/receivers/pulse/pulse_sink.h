@@ -61,6 +61,7 @@ class PulseSink final : public Sink {
   double delayFrames(bool* valid) noexcept;
   void noteTimes(int64_t renderStartNs, int64_t renderEndNs) noexcept;
   void noteDelay(double frames) noexcept;
+  pa_buffer_attr adoptBufferAttr();
   void applyBufferLocked();
   double nearMissFrames() const;
 
