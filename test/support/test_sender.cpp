@@ -13,14 +13,11 @@
 #include <stdexcept>
 
 #include "protocol/packetizer.h"
+#include "receivers/core/monotonic_clock.h"
 
 namespace scream::testing {
 
-int64_t monotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+int64_t monotonicNs() { return receiver::monotonicNs(); }
 
 namespace {
 

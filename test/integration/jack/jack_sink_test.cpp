@@ -140,8 +140,7 @@ ProbeRun playProbe(const std::string& name, uint32_t sourceRate, double seconds)
   out.log = r.log();
   out.serverXruns = server.xruns();
   // The dummy driver's playback ports, in async mode: two periods after the cycle start.
-  probe.stop();
-  const auto stalls = probe.stalls();
+  const auto stalls = probe.stalls();  // (stops the probe)
   out.latency = markerLatencies(sender, rec, 2.0 * kProbePeriod, 2.0, stalls);
   out.holdMs = sender.meanHoldMs();
 

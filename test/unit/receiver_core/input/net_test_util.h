@@ -23,16 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "receivers/core/monotonic_clock.h"
+
 namespace scream::receiver::test {
 
 constexpr uint32_t kLoopback = 0x7F000001;      // host byte order
 constexpr uint32_t kDefaultGroup = 0xEFFF4D4D;  // 239.255.77.77
-
-inline int64_t monotonicNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 inline sockaddr_in ipv4Address(uint32_t hostOrder, uint16_t port) {
   sockaddr_in a{};

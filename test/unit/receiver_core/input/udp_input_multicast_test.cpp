@@ -19,7 +19,6 @@ namespace {
 using test::ChildReport;
 using test::kDefaultGroup;
 using test::kLoopback;
-using test::monotonicNs;
 using test::numberedDatagram;
 using test::sequenceOf;
 using test::UdpSender;

@@ -14,7 +14,6 @@ namespace scream::receiver {
 namespace {
 
 using test::kLoopback;
-using test::monotonicNs;
 using test::numberedDatagram;
 using test::sequenceOf;
 using test::UdpSender;
