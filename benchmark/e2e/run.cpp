@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -210,6 +211,7 @@ bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, c
                s.glitches.events, s.glitches.glitchMs, s.medianMs, s.p95Ms, s.maxMs, s.slopeMsPerMinute,
                s.latency.size(), s.markersSent, cost.cpuSeconds, s.deviceClockPpm, senderPpm,
                s.deviceClockPpm - senderPpm);
+  if (!out.good()) std::fprintf(stderr, "   could not write %s/%s.json\n", paths.outDir.c_str(), tag.c_str());
   return out.good();
 }
 
@@ -250,6 +252,13 @@ int main(int argc, char** argv) {
   if (list) return 0;
   for (const auto& name : scenarios)
     if (!findScenario(name)) return std::fprintf(stderr, "unknown scenario %s\n", name.c_str()), 2;
+
+  // Where the results go must exist before a run of many minutes, not be found missing after it.
+  std::error_code made;
+  std::filesystem::create_directories(paths.outDir, made);
+  if (made || !std::filesystem::is_directory(paths.outDir))
+    return std::fprintf(stderr, "cannot use --out-dir %s: %s\n", paths.outDir.c_str(),
+                        made ? made.message().c_str() : "not a directory"), 2;
 
   unsetenv("PULSE_SINK");
   unsetenv("PULSE_LATENCY_MSEC");  // the receiver runs as a user runs it; --recv-env to experiment

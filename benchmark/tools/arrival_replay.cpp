@@ -99,13 +99,14 @@ int main(int argc, char** argv) {
     const double wall = static_cast<double>(d.ns - origin) * 1e-9;
     if (wall < from || wall > to) continue;
     const ArrivalAnalyzer::Trace& t = analyzer.lastTrace();
-    std::printf("%9.4f residual %7.2f floor %7.2f band %5.2f ppm %+7.0f%s%s%s%s%s%s%s%s\n", wall,
+    std::printf("%9.4f residual %7.2f floor %7.2f band %5.2f ppm %+7.0f%s%s%s%s%s%s%s%s%s\n", wall,
                 t.residual * 1e3, t.floor * 1e3, t.band * 1e3, estimator.ppm(),
                 v.duplicate ? " DROPPED" : "", v.provisional ? " provisional" : "",
                 v.previousWasRepeat ? " previous-was-repeat" : "",
                 v.previousWasReal ? " previous-was-real" : "", v.gapBeforeThis ? " GAP-BEFORE" : "",
                 v.chained ? " (chained)" : "", v.gapTakenBack ? " TAKEN-BACK" : "",
-                v.shiftBytes != 0 && !v.gapBeforeThis && !v.gapTakenBack ? " SHIFT" : "");
+                v.shiftBytes != 0 && !v.gapBeforeThis && !v.gapTakenBack ? " SHIFT" : "",
+                t.seamless ? " late-but-seamless" : "");
     if (v.shiftBytes != 0) std::printf("          shift %+" PRId64 " bytes\n", v.shiftBytes);
   }
   std::fprintf(stderr, "%zu datagrams; %" PRIu64 " declared lost, %" PRIu64 " duplicates\n",

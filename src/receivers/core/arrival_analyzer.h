@@ -97,6 +97,8 @@ class ArrivalAnalyzer {
   // What the last datagram looked like, for diagnostics (benchmark/tools/arrival_replay).
   struct Trace {
     double t = 0, residual = 0, floor = 0, band = 0;  // seconds
+    // Beyond the band, but the audio went on seamlessly from the datagram before: only late.
+    bool seamless = false;
   };
   const Trace& lastTrace() const { return trace_; }
 
@@ -118,11 +120,15 @@ class ArrivalAnalyzer {
   Verdict watchNewGap(long k, int back, double residual, double floor, double t) noexcept;
   void trackBursts(int64_t arrivalNs, double residual, double floor) noexcept;
   int whereInBurst() const noexcept;
-  // Channel 0 at a datagram's edges, for whereInBurst.
+  // Channel 0 at a datagram's edges, for whereInBurst and continuesInto.
   struct Edges {
-    double head = 0, beforeLast = 0, last = 0;
+    static constexpr size_t kTail = 24, kHead = 12;
+    std::array<float, kTail> tail{};  // the last frames, oldest first
+    std::array<float, kHead> head{};  // the first frames
+    bool valid = false;
     double jumpInto(const Edges& next) const noexcept;
   };
+  bool continuesFromPrevious(uint64_t datagram) const noexcept;
   Edges edgesOf(const uint8_t* pcm, size_t bytes) const noexcept;
   void moveLine(double seconds) noexcept;
   Verdict watchEarlyLoss(double residual, double floor, double t) noexcept;

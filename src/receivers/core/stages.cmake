@@ -8,6 +8,7 @@ target_sources(scream_receiver_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/period_ops.cpp
   ${CMAKE_CURRENT_LIST_DIR}/playout.cpp
   ${CMAKE_CURRENT_LIST_DIR}/arrival_analyzer.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/signal_continuity.cpp
   ${CMAKE_CURRENT_LIST_DIR}/arrival_latency_meter.cpp
   ${CMAKE_CURRENT_LIST_DIR}/resampler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/concealer.cpp

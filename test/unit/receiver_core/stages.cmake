@@ -10,6 +10,7 @@ scream_add_unit_test(receiver_stages_tests
     ${CMAKE_CURRENT_LIST_DIR}/stages/rate_controller_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/stages/level_corrector_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/stages/arrival_analyzer_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/stages/signal_continuity_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/stages/arrival_latency_meter_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/stages/period_ops_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/stages/latency_target_test.cpp
