@@ -37,6 +37,13 @@ constexpr double kCutSettleSec = 0.5;
 // once (the dry time includes priming afresh after a long outage, which is not jitter).
 constexpr double kMaxRaiseMs = 40;  // a near miss this soon after a cut is the cut's doing
 constexpr double kDeviceSmoothingSeconds = 1.0;
+// An excess over a target that fell (the sender's bursts shrank again, the server's buffer was
+// lowered) is no risk: the rate controller drains it, in pitch, as fast as the target falls up
+// to this rate. With its final loop (0.08 rad/s) a ramp of 0.15 ms/s leaves it ~0.7 ms behind,
+// within the smallest allowance; faster, the latency stayed above the target beyond the
+// allowance and the level corrector cut periods (PulseAudio soak at +1000 ppm: 2 of its 4
+// glitches in 300 s were such cuts, where the target had fallen 4 ms in 20 s).
+constexpr double kLevelTargetFallPerSec = 0.00015;
 // The error the rate controller follows; beyond it the level corrector works in time. As small
 // as the measurement's noise allows (3 standard deviations of it over a few seconds): every
 // millisecond of level error left to the rate controller is learnt, for a while, as drift.
@@ -469,6 +476,8 @@ bool Engine::finishReopen(int64_t nowNs) {
   current_ = nullptr;
   lastRenderNs_ = 0;
   deviceDelaySec_ = -1;
+  blockSec_ = -1;
+  levelTargetSec_ = -1;
   smoothedDelaySec_ = -1;
   stopRequested_.store(false);
   fadedOut_.store(false);
@@ -555,9 +564,16 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
                           ? deviceSec
                           : deviceDelaySec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (deviceSec - deviceDelaySec_);
   }
+  // The block smoothed like the delay: a sound server asks for more when its queue is lower (the
+  // two add up to its buffer); the instant block beside the smoothed delay made the target jump by
+  // a request's size (PulseAudio soak: |change| 1.1 ms a second on average, against 0.4 ms for
+  // the measured latency), and the level corrector cut for those jumps.
   const double blockSec = static_cast<double>(frames) / sinkRate;
-  const double ringFloorSec = blockSec + s.burstSec.load(std::memory_order_relaxed) + kRingMarginSec;
+  blockSec_ = blockSec_ < 0 ? blockSec : blockSec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (blockSec - blockSec_);
+  const double bridgeSec = s.burstSec.load(std::memory_order_relaxed) + kRingMarginSec;
+  const double ringFloorSec = blockSec_ + bridgeSec;
   const double targetSec = std::max(target_.frames() / 1000.0, deviceDelaySec_ + ringFloorSec);
+  levelTargetSec_ = std::max(targetSec, levelTargetSec_ - kLevelTargetFallPerSec * dt);
   const double resamplerFrames = s.resampler.delayFrames();
   // How much the ring must hold before fading in so that ring + device + resampler = target.
   // Priming completes just after a sender burst arrived, when the ring is at its fullest; the
@@ -566,7 +582,7 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   s.primeFrames = std::max((targetSec - deviceDelaySec_ + kPrimeBurstShare * burstSec) * sourceRate - resamplerFrames,
                            0.25 * targetSec * sourceRate);
   // After an underrun playback resumes once the ring can bridge a sender burst again.
-  s.playout.setResumeFrames(static_cast<size_t>(ringFloorSec * sourceRate));
+  s.playout.setResumeFrames(static_cast<size_t>((blockSec + bridgeSec) * sourceRate));
 
   const double correction = correctLevelAndRate(s, targetSec, nowSec, dt);
   const double speed = 1.0 + correction;
@@ -717,7 +733,9 @@ double Engine::correctLevelAndRate(Stream& s, double targetSec, double nowSec, d
     // The ring should hold what the target leaves after the device; half of that is low.
     const double ringSec = static_cast<double>(s.ring.readAvailable() / s.channels) / rate;
     const bool ringLow = ringSec < 0.5 * (targetSec - deviceDelaySec_);
-    d = level_.decide(nowSec, dt, error, owed, rate, s.playout.minPeriodFrames(),
+    // (An excess counts against the target as it was, falling no faster than the rate follows.)
+    const double levelError = error > 0 ? std::max(0.0, latencySec - levelTargetSec_) : error;
+    d = level_.decide(nowSec, dt, levelError, owed, rate, s.playout.minPeriodFrames(),
                       s.playout.maxPeriodFrames(), s.playout.busy(), ringLow);
   }
   if (d.action == LevelCorrector::Action::kInsert) s.playout.insert(d.frames, d.limit);
@@ -775,7 +793,7 @@ void Engine::account(Stream& s) noexcept {
 double Engine::predictedPlayNs(uint64_t index) const {
   if (writing_ == nullptr) return std::nan("");
   const double rate = writing_->playbackRate.load();
-  return writing_->originNs.load() + (static_cast<double>(index) + writing_->lostFrames) / rate * 1e9;
+  return writing_->originNs.load() + static_cast<double>(index) / rate * 1e9;
 }
 
 EngineStatus Engine::status() const {

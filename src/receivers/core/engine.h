@@ -78,8 +78,9 @@ class Engine final : public AudioSource {
   void render(float* out, size_t frames, const PlaybackTiming& timing) noexcept override;
 
   EngineStatus status() const;
-  // Network thread: when frame `index` of the newest stream will play (CLOCK_MONOTONIC ns) by the
-  // engine's own accounting, or NaN while silent. For tests of the latency measurement.
+  // Network thread: when frame `index` of the newest stream's timeline (the sender's frames since
+  // its first datagram, lost ones included) will play (CLOCK_MONOTONIC ns) by the engine's own
+  // accounting, or NaN while silent. For tests of the latency measurement.
   double predictedPlayNs(uint64_t index) const;
   bool sinkStarted() const { return sinkStarted_; }
   const std::string& sinkError() const { return sinkError_; }
@@ -143,6 +144,8 @@ class Engine final : public AudioSource {
   int64_t lastRenderNs_ = 0;
   double smoothedDelaySec_ = -1;
   double deviceDelaySec_ = -1;  // what the device holds, smoothed over about a second
+  double blockSec_ = -1;        // what it asks for at once, smoothed the same way
+  double levelTargetSec_ = -1;  // the target for an excess: falls no faster than the rate follows
   double lastNearMissSec_ = -1e9;
   double meterMean_ = 0, meterVariance_ = 0;  // of the measured latency, over a few seconds
 
