@@ -34,6 +34,8 @@ StatsSnapshot StatsSnapshot::take(const Stats& stats) {
   s.concealedFrames = stats.concealedFrames.load();
   s.overflowFrames = stats.ringOverflowFrames.load();
   s.backlogFlushes = stats.backlogFlushes.load();
+  s.backlogLatencyMs = stats.backlogLatencyMs.load();
+  s.backlogTargetMs = stats.backlogTargetMs.load();
   s.lostDatagrams = stats.lostDatagrams.load();
   s.duplicates = stats.duplicatesDropped.load();
   s.insertedFrames = stats.insertedFrames.load();
@@ -74,7 +76,10 @@ std::string formatStatsLine(const std::string& source, const EngineStatus& e, co
                         1000.0 * static_cast<double>(s.insertedFrames) / e.format.sampleRate,
                         1000.0 * static_cast<double>(s.cutFrames) / e.format.sampleRate);
   }
-  if (s.backlogFlushes > 0) line += fmt::format(" | backlog dropped {}x", s.backlogFlushes);
+  if (s.backlogFlushes > 0) {
+    line += fmt::format(" | backlog dropped {}x (last at latency {:.0f} ms, target {:.0f} ms)", s.backlogFlushes,
+                        s.backlogLatencyMs, s.backlogTargetMs);
+  }
   if (s.overflowFrames > 0) line += fmt::format(" | overflow {} frames", s.overflowFrames);
   return line;
 }

@@ -11,6 +11,7 @@ namespace scream::receiver {
 struct StatsSnapshot {
   uint64_t packets = 0, otherSource = 0, underruns = 0, concealedFrames = 0, overflowFrames = 0,
            backlogFlushes = 0, lostDatagrams = 0, duplicates = 0, insertedFrames = 0, cutFrames = 0;
+  double backlogLatencyMs = 0, backlogTargetMs = 0;  // what the last backlog flush saw
   uint64_t malformed[protocol::kPacketErrorCount] = {};
 
   static StatsSnapshot take(const Stats& stats);

@@ -708,6 +708,8 @@ double Engine::correctLevelAndRate(Stream& s, double targetSec, double nowSec, d
   followMeterNoise(latencySec, dt);
   if (error > std::max(targetSec, kBacklogMarginSec)) {
     s.playout.fadeOutNow();  // this block fades out; the refill keeps only the prime level
+    stats_.backlogLatencyMs.store(latencySec * 1000.0, std::memory_order_relaxed);
+    stats_.backlogTargetMs.store(targetSec * 1000.0, std::memory_order_relaxed);
     stats_.backlogFlushes.fetch_add(1, std::memory_order_relaxed);
     return rate_.correction();
   }

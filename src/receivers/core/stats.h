@@ -24,6 +24,8 @@ struct Stats {
   std::atomic<uint64_t> underruns{0};
   std::atomic<uint64_t> concealedFrames{0};
   std::atomic<uint64_t> backlogFlushes{0};  // latency far above target: faded out, dropped, faded in
+  // What the last one saw, so a log tells why (ms).
+  std::atomic<double> backlogLatencyMs{0}, backlogTargetMs{0};
   std::atomic<uint64_t> insertedFrames{0};  // repeated periods (lost datagrams, shortfalls)
   std::atomic<uint64_t> insertedInPlaceFrames{0};  // of those, where the datagrams were lost
   std::atomic<uint64_t> cutFrames{0};       // periods cut out (excess latency)
