@@ -40,6 +40,10 @@ constexpr double kEarlyMarginSeconds = 0.0008;
 // 8-16 ms later, after its concealment had played: a concealment, then a cut. Outside the 30 ms
 // after a declaration, 2 datagrams in 49,184 of that soak lay more than 0.3 ms below the floor.
 constexpr double kTakeBackMarginSeconds = 0.0003;
+// ... and that margin grows with the time since the declaration as far as a clock can drift
+// (until the clock estimator locks, the line may tilt by as much): a real loss is not taken back
+// because the residuals slid down under a sender running fast.
+constexpr double kMaxClockRatio = 0.002;
 // Datagrams further apart than this are in different bursts of the sender.
 constexpr double kBurstGapSeconds = 0.001;
 // A jump into a datagram this many times the other candidate's, and this large (of full scale),
@@ -73,7 +77,7 @@ void ArrivalAnalyzer::resync() noexcept {
   repeating_ = false;
   provisional_ = repeatNow_ = realNow_ = false;
   bucketMin_.fill(kInfinity);
-  heldUp_ = false;
+  heldUp_ = seamlessHold_ = false;
 }
 
 double ArrivalAnalyzer::floor() const { return *std::min_element(bucketMin_.begin(), bucketMin_.end()); }
@@ -197,6 +201,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   ++datagrams_;
   edges_[datagrams_ % edges_.size()] = wholeFrames_ ? edgesOf(pcm, bytes) : Edges{};
   trackBursts(arrivalNs, residual, f);
+  if (seamlessHold_ && beyondBand(residual, f) == 0 && lostBeforeBurst(f) == 0) seamlessHold_ = false;
   // A loss seen at once needs only the band, learnt sooner: losses in the learning time would
   // otherwise vanish into the floor and leave the timeline off by them.
   const bool learnt = detecting_ && t >= kEarlyWarmUpSeconds && std::isfinite(f);
@@ -313,8 +318,8 @@ bool ArrivalAnalyzer::declareAtOnce(double residual, double f, double t, Verdict
   const double p = datagramSeconds_;
   const long k = beyondBand(residual, f);
   if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;
-  if (continuesFromPrevious(datagrams_)) {
-    trace_.seamless = true;
+  if (seamlessHold_ || (t >= kWarmUpSeconds && continuesFromPrevious(datagrams_))) {
+    trace_.seamless = seamlessHold_ = true;
     return false;
   }
   v = watchNewGap(k, 0, residual, f, t);
@@ -335,14 +340,15 @@ bool ArrivalAnalyzer::declareAfterBurst(double residual, double f, double t, Ver
   if (band_.value() + kEarlyMarginSeconds < p) return false;  // declareAtOnce's
   const long k = lostBeforeBurst(f);
   if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;
-  // Once a burst could not tell, the next ones cannot either (the loss may lie before any of
-  // them): the slow path judges it.
   // Seamless at both of the burst's edges: nothing is missing there, the burst was only late.
   const uint64_t first = datagrams_ - static_cast<uint64_t>(burst_.previousLength);
-  if (continuesFromPrevious(first) && continuesFromPrevious(datagrams_)) {
-    trace_.seamless = true;
+  if (seamlessHold_ ||
+      (t >= kWarmUpSeconds && continuesFromPrevious(first) && continuesFromPrevious(datagrams_))) {
+    trace_.seamless = seamlessHold_ = true;
     return false;
   }
+  // Once a burst could not tell, the next ones cannot either (the loss may lie before any of
+  // them): the slow path judges it.
   const int back = burst_.undecided ? -1 : whereInBurst();
   burst_.undecided = back < 0;
   if (back < 0) return false;
@@ -416,6 +422,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchNewGap(long k, int back, double r
   if (!chained) {
     chainLength_ = 0;
     suspectFloor_ = f;
+    watchSince_ = t;
   }
   chain_[chainLength_++] = {k, datagrams_ - static_cast<uint64_t>(back), false};
   moveLine(static_cast<double>(k) * datagramSeconds_);
@@ -478,7 +485,8 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchEarlyLoss(double residual, double
   const double p = datagramSeconds_;
   ++suspectDatagrams_;
   const double oldLine = residual + static_cast<double>(chainDatagrams()) * p;
-  const long bound = std::max(0L, std::lround(std::floor((oldLine - suspectFloor_ + kTakeBackMarginSeconds) / p)));
+  const double margin = kTakeBackMarginSeconds + kMaxClockRatio * (t - watchSince_);
+  const long bound = std::max(0L, std::lround(std::floor((oldLine - suspectFloor_ + margin) / p)));
   if (bound < chainDatagrams()) {
     Verdict v = takeBackEarlyLosses(bound);
     const double onLine = oldLine - static_cast<double>(chainDatagrams()) * p;

@@ -23,7 +23,11 @@
 //   - Loss seen at once: where the band is narrower than a datagram (a sender pacing each
 //     datagram on a quiet network), a residual beyond it by k datagrams is k lost right before
 //     it: declared at once, concealed in place; taken back (mostly by the very next datagram,
-//     before the concealment plays) if the stream comes back early: it was only late.
+//     before the concealment plays) if the stream comes back early: it was only late. Where the
+//     audio goes on seamlessly across the datagram (signal_continuity.h: a tone), nothing
+//     audible is missing there whatever the timing says: nothing is declared at once (a tone
+//     periodic in a datagram's length, or near-silence, that did lose one is found by the slow
+//     path; before it runs, in the first 2 s, the timing alone decides).
 // While a loss is being judged, its residuals are kept out of the floor. Losses seen at once
 // are looked for after 1 s of learning the band, everything else after 2 s (the jitter's
 // statistics); datagrams shorter than 1.5 ms (high rates, many channels) drown in jitter, so
@@ -120,7 +124,7 @@ class ArrivalAnalyzer {
   Verdict watchNewGap(long k, int back, double residual, double floor, double t) noexcept;
   void trackBursts(int64_t arrivalNs, double residual, double floor) noexcept;
   int whereInBurst() const noexcept;
-  // Channel 0 at a datagram's edges, for whereInBurst and continuesInto.
+  // Channel 0 at a datagram's edges, for whereInBurst and continuesFromPrevious.
   struct Edges {
     static constexpr size_t kTail = 24, kHead = 12;
     std::array<float, kTail> tail{};  // the last frames, oldest first
@@ -175,7 +179,9 @@ class ArrivalAnalyzer {
 
   State state_ = State::kSteady;
   double suspectSince_ = 0, suspectMin_ = 0, suspectMax_ = 0;
-  double suspectFloor_ = 0;  // the floor when a duplicate came under suspicion
+  double suspectFloor_ = 0;  // the floor when a duplicate came under suspicion, or the first
+                             // of the losses declared at once that are watched
+  double watchSince_ = 0;    // when the first of those was declared
   int suspectDatagrams_ = 0;
   // Losses declared at once, watched until the stream confirms them, oldest first.
   struct EarlyGap {
@@ -203,6 +209,10 @@ class ArrivalAnalyzer {
   std::array<Edges, kMaxBurstDatagrams + 2> edges_{};  // of the last datagrams, by datagrams_
   size_t bytesPerSample_ = 0, bytesPerFrame_ = 0;
   bool heldUp_ = false;  // a loss seen at once was taken back as the stream got later still
+  // The audio went on seamlessly across a datagram beyond the band: until the stream is back
+  // within it, no loss is declared at once (the step, if it was one, is the slow path's; a later
+  // boundary, contiguous, is not where anything went missing).
+  bool seamlessHold_ = false;
 
   std::vector<uint8_t> previous_;  // the last datagram's PCM, for the duplicate check
   size_t previousBytes_ = 0;

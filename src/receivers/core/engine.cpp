@@ -476,7 +476,7 @@ bool Engine::finishReopen(int64_t nowNs) {
   current_ = nullptr;
   lastRenderNs_ = 0;
   deviceDelaySec_ = -1;
-  blockSec_ = -1;
+  queueSec_ = 0;
   levelTargetSec_ = -1;
   smoothedDelaySec_ = -1;
   stopRequested_.store(false);
@@ -522,6 +522,7 @@ void Engine::adoptPendingStream() noexcept {
   level.allowanceSeconds = kMaxAllowanceSec;
   level.meterSeconds = kDelaySmoothingSeconds;
   level_ = LevelCorrector(level);
+  levelTargetSec_ = -1;
   smoothedDelaySec_ = -1;
   meterMean_ = std::nan("");
   meterVariance_ = kMaxAllowanceSec * kMaxAllowanceSec / 9;
@@ -558,21 +559,21 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   target_.tick(nowSec);
   takeEdits(s);
   // Until the sink knows its delay it says what it configured; a figure of 0 is never believed.
+  // What the device holds once this block is written (its delay plus the block) is smoothed as
+  // one figure: a sound server asks for more when its queue is lower (the two add up to its
+  // buffer, the first request too). Smoothing the delay alone beside the instant block made the
+  // target jump by a request's size (PulseAudio soak: |change| 1.1 ms a second on average,
+  // against 0.4 ms for the measured latency), and the level corrector cut for those jumps.
   const double deviceSec = t.deviceDelayFrames / sinkRate;
-  if (t.delayValid || deviceDelaySec_ < 0) {
-    deviceDelaySec_ = deviceDelaySec_ < 0 || !t.delayValid
-                          ? deviceSec
-                          : deviceDelaySec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (deviceSec - deviceDelaySec_);
-  }
-  // The block smoothed like the delay: a sound server asks for more when its queue is lower (the
-  // two add up to its buffer); the instant block beside the smoothed delay made the target jump by
-  // a request's size (PulseAudio soak: |change| 1.1 ms a second on average, against 0.4 ms for
-  // the measured latency), and the level corrector cut for those jumps.
   const double blockSec = static_cast<double>(frames) / sinkRate;
-  blockSec_ = blockSec_ < 0 ? blockSec : blockSec_ + std::min(1.0, dt / kDeviceSmoothingSeconds) * (blockSec - blockSec_);
+  if (t.delayValid || deviceDelaySec_ < 0) {
+    const double k = deviceDelaySec_ < 0 || !t.delayValid ? 1.0 : std::min(1.0, dt / kDeviceSmoothingSeconds);
+    deviceDelaySec_ += k * (deviceSec - deviceDelaySec_);
+    queueSec_ += k * (deviceSec + blockSec - queueSec_);
+  }
+  // Beyond that, the ring must bridge a sender burst, with a little margin.
   const double bridgeSec = s.burstSec.load(std::memory_order_relaxed) + kRingMarginSec;
-  const double ringFloorSec = blockSec_ + bridgeSec;
-  const double targetSec = std::max(target_.frames() / 1000.0, deviceDelaySec_ + ringFloorSec);
+  const double targetSec = std::max(target_.frames() / 1000.0, queueSec_ + bridgeSec);
   levelTargetSec_ = std::max(targetSec, levelTargetSec_ - kLevelTargetFallPerSec * dt);
   const double resamplerFrames = s.resampler.delayFrames();
   // How much the ring must hold before fading in so that ring + device + resampler = target.
@@ -678,6 +679,7 @@ void Engine::noteUnderrun(Stream& s, int64_t nowNs) noexcept {
   if (fadedIn) {
     s.fadeInAtSec = nowSec;
     s.startCorrected = false;
+    levelTargetSec_ = -1;  // primed afresh: nothing left to drain from before
   }
   if (s.dryAtNs >= 0 && nowNs - s.dryAtNs < config_.streamGapNs && !s.dryForLoss) {
     stats_.underruns.fetch_add(1, std::memory_order_relaxed);

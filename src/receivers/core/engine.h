@@ -144,7 +144,7 @@ class Engine final : public AudioSource {
   int64_t lastRenderNs_ = 0;
   double smoothedDelaySec_ = -1;
   double deviceDelaySec_ = -1;  // what the device holds, smoothed over about a second
-  double blockSec_ = -1;        // what it asks for at once, smoothed the same way
+  double queueSec_ = 0;         // ... and with the block it asks for, smoothed the same way
   double levelTargetSec_ = -1;  // the target for an excess: falls no faster than the rate follows
   double lastNearMissSec_ = -1e9;
   double meterMean_ = 0, meterVariance_ = 0;  // of the measured latency, over a few seconds

@@ -8,8 +8,9 @@
 //   - the head is clearly off it: the signal breaks (a datagram missing, a phase jump);
 //   - the tail is no clean oscillation (music, noise, a mix of tones), or the head is only a
 //     little off: cannot tell, and the caller decides by timing alone.
-// Digital silence on both sides continues. A signal periodic in a datagram's length continues
-// across a missing datagram too: then nothing audible is missing either.
+// Silence (below -80 dBFS) on both sides continues. A signal periodic in a datagram's length
+// continues across a missing datagram too: then nothing audible is missing either (the caller's
+// timing still finds the loss, later).
 #pragma once
 
 #include <cstddef>

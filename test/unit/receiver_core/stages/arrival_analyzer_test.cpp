@@ -41,19 +41,19 @@ class Analyzer {
   explicit Analyzer(bool identicalContent = false) : identical_(identicalContent) {
     analyzer.reset({48000, 16, 2, 0x3});
   }
-  // Datagrams that carry the benchmark's probe tone (997 Hz at -6 dBFS on channel 0), where they
-  // belong in it: the audio itself shows whether one is missing.
-  static Analyzer withTone() {
+  // Datagrams that carry a tone (by default the benchmark's probe, 997 Hz at -6 dBFS on channel
+  // 0), where they belong in it: the audio itself shows whether one is missing.
+  static Analyzer withTone(double hz = 997) {
     Analyzer a;
-    a.tone_ = true;
+    a.toneHz_ = hz;
     return a;
   }
   ArrivalAnalyzer::Verdict feed(const Arrival& a) {
     uint8_t pcm[1152];
     std::memset(pcm, 0, sizeof pcm);
-    if (tone_) {
+    if (toneHz_ > 0) {
       for (size_t f = 0; f < 288; ++f) {
-        const double x = 0.5 * std::sin(2 * M_PI * 997 * static_cast<double>(a.index * 288ull + f) / 48000);
+        const double x = 0.5 * std::sin(2 * M_PI * toneHz_ * static_cast<double>(a.index * 288ull + f) / 48000);
         const auto v = static_cast<int16_t>(std::lround(x * 32767));
         std::memcpy(pcm + f * 4, &v, sizeof v);
       }
@@ -75,7 +75,7 @@ class Analyzer {
 
  private:
   bool identical_;
-  bool tone_ = false;
+  double toneHz_ = 0;  // 0: the datagram's index as its content
 };
 
 TEST(ArrivalAnalyzer, ACleanStreamHasNothingToReport) {
@@ -254,6 +254,19 @@ TEST(ArrivalAnalyzer, ADatagramMissingFromAToneIsStillDeclaredAtOnce) {
     EXPECT_EQ(d.takenBack, 0) << lost;
     EXPECT_EQ(a.shift, 1152) << lost;
   }
+}
+
+// A tone periodic in a datagram's length (1 kHz) loses one in the first 2 s: the audio cannot
+// show it, and there is no slow path yet: the timing alone declares it, or the loss would sink
+// into the floor and leave the timeline off. (Later, byte-identical datagrams go to the
+// duplicate judgement and such a loss is not found at all: inaudible, but the timeline stays a
+// datagram off; an open point of issue 16.)
+TEST(ArrivalAnalyzer, ALossTheAudioCannotShowIsFoundByTimingBeforeTheSlowPathRuns) {
+  Analyzer a = Analyzer::withTone(1000);
+  for (const Arrival& x : sendStream(20, 0, 1, 5'000'000)) {
+    if (x.index != 250) a.feed(x);  // at 1.5 s
+  }
+  EXPECT_EQ(a.shift, 1152);
 }
 
 // The 10 ms-timer sender (one or two datagrams a burst, residuals spread wider than a datagram):
