@@ -28,6 +28,7 @@
 #include "run_support.h"
 #include "scenarios.h"
 #include "score.h"
+#include "support/machine_stalls.h"
 #include "support/process.h"
 #include "support/test_sender.h"
 
@@ -108,6 +109,9 @@ bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, c
             testing::PulseServer& server) {
   const std::string tag = sc.name + "__" + mode;
   std::fprintf(stderr, "== %s (%.0f s)\n", tag.c_str(), cfg.seconds);
+  // The VM stalls now and then (every thread, ~30 ms; test/support/machine_stalls.h): each glitch
+  // is reported with whether one explains it, so a table is not read as the receiver's alone.
+  testing::MachineStallProbe probe;
   testing::PulseRecorder recorder(server.sinkName() + ".monitor", 48000, "front-left,front-right");
   const double firstBytesMs = startRecording(recorder);
   if (firstBytesMs < 0) return false;
@@ -163,6 +167,11 @@ bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, c
   const Recording recording = recordingOf(recorder);
   const Score s = score(recording, spans, markers);
   const double senderPpm = senderClockPpm(sc);
+  const auto stalls = probe.stalls();  // (stops the probe)
+  const testing::GlitchAttribution stalled = testing::attributeGlitches(
+      s.glitches, stalls, [&recording](double sec) { return recording.timeline.playedNs(sec * recording.rate); });
+  double stalledMs = 0;
+  for (const auto& g : stalled.duringStalls) stalledMs += g.durationMs;
 
   std::ofstream out(paths.outDir + "/" + tag + ".json");
   out << "{\n  \"scenario\": " << jsonString(sc.name) << ",\n  \"mode\": " << jsonString(mode)
@@ -174,6 +183,11 @@ bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, c
       << ",\n  \"analysed_seconds\": " << s.analysedSeconds
       << ",\n  \"glitch_events\": " << s.glitches.events
       << ",\n  \"glitch_ms\": " << s.glitches.glitchMs
+      << ",\n  \"glitch_events_in_machine_stalls\": " << stalled.duringStalls.size()
+      << ",\n  \"glitch_ms_in_machine_stalls\": " << stalledMs
+      << ",\n  \"machine_stalls\": " << stalls.size()
+      << ",\n  \"machine_stall_windows_s\": " << stalled.windowSeconds
+      << ",\n  \"machine_stall_probe_realtime\": " << (probe.realtime() ? "true" : "false")
       << ",\n  \"tone_rms_dbfs\": " << s.glitches.toneRmsDbfs
       << ",\n  \"markers_sent\": " << s.markersSent
       << ",\n  \"markers_matched\": " << s.latency.size()
@@ -205,7 +219,13 @@ bool runOne(const Scenario& sc, const std::string& mode, const RunConfig& cfg, c
   for (size_t i = 0; i < s.glitches.list.size(); ++i)
     out << (i ? ", " : "") << "[" << s.glitches.list[i].startSeconds - senderStartInRecording
         << ", " << s.glitches.list[i].durationMs << "]";
+  out << "],\n  \"glitches_in_machine_stalls\": [";
+  for (size_t i = 0; i < stalled.duringStalls.size(); ++i)
+    out << (i ? ", " : "") << "[" << stalled.duringStalls[i].startSeconds - senderStartInRecording << ", "
+        << stalled.duringStalls[i].durationMs << "]";
   out << "],\n  \"latency\": " << jsonSeries(s.latency) << "\n}\n";
+  std::fprintf(stderr, "   %zu of the glitches in machine stalls (%zu stalls of >= %.0f ms)\n",
+               stalled.duringStalls.size(), stalls.size(), testing::MachineStallProbe::kStallMs);
   std::fprintf(stderr, "   glitches %zu (%.0f ms), latency median %.1f p95 %.1f max %.1f ms, slope %.2f ms/min, "
                "%zu/%zu markers, cpu %.2f s; device clock %+.1f ppm, sender %+.0f ppm: device - sender %+.1f ppm\n",
                s.glitches.events, s.glitches.glitchMs, s.medianMs, s.p95Ms, s.maxMs, s.slopeMsPerMinute,
