@@ -318,10 +318,7 @@ bool ArrivalAnalyzer::declareAtOnce(double residual, double f, double t, Verdict
   const double p = datagramSeconds_;
   const long k = beyondBand(residual, f);
   if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;
-  if (seamlessHold_ || (t >= kWarmUpSeconds && continuesFromPrevious(datagrams_))) {
-    trace_.seamless = seamlessHold_ = true;
-    return false;
-  }
+  if (onlyLate(datagrams_, t)) return false;
   v = watchNewGap(k, 0, residual, f, t);
   return true;
 }
@@ -341,12 +338,7 @@ bool ArrivalAnalyzer::declareAfterBurst(double residual, double f, double t, Ver
   const long k = lostBeforeBurst(f);
   if (k < 1 || static_cast<double>(k) * p > kMaxLossSeconds) return false;
   // Seamless at both of the burst's edges: nothing is missing there, the burst was only late.
-  const uint64_t first = datagrams_ - static_cast<uint64_t>(burst_.previousLength);
-  if (seamlessHold_ ||
-      (t >= kWarmUpSeconds && continuesFromPrevious(first) && continuesFromPrevious(datagrams_))) {
-    trace_.seamless = seamlessHold_ = true;
-    return false;
-  }
+  if (onlyLate(datagrams_ - static_cast<uint64_t>(burst_.previousLength), t)) return false;
   // Once a burst could not tell, the next ones cannot either (the loss may lie before any of
   // them): the slow path judges it.
   const int back = burst_.undecided ? -1 : whereInBurst();
@@ -386,6 +378,17 @@ bool ArrivalAnalyzer::continuesFromPrevious(uint64_t datagram) const noexcept {
   const Edges& now = edges_[datagram % edges_.size()];
   if (!before.valid || !now.valid) return false;
   return continuityAcross(before.tail.data(), Edges::kTail, now.head.data(), Edges::kHead) == Continuity::kContinues;
+}
+
+// Whether the audio shows a loss that timing places before datagram `first` (or right before
+// this one) to be only lateness: seamless across both edges (one, when they are the same), or
+// held so since such a verdict until the stream came back within its band. Not before the slow
+// path runs (kWarmUpSeconds): it alone would find a loss the audio cannot show.
+bool ArrivalAnalyzer::onlyLate(uint64_t first, double t) noexcept {
+  const bool seamless = seamlessHold_ || (t >= kWarmUpSeconds && continuesFromPrevious(first) &&
+                                          (first == datagrams_ || continuesFromPrevious(datagrams_)));
+  if (seamless) trace_.seamless = seamlessHold_ = true;
+  return seamless;
 }
 
 // Channel 0 of the first frames and of the last, as -1..1.

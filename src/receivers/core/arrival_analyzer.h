@@ -133,6 +133,7 @@ class ArrivalAnalyzer {
     double jumpInto(const Edges& next) const noexcept;
   };
   bool continuesFromPrevious(uint64_t datagram) const noexcept;
+  bool onlyLate(uint64_t first, double t) noexcept;
   Edges edgesOf(const uint8_t* pcm, size_t bytes) const noexcept;
   void moveLine(double seconds) noexcept;
   Verdict watchEarlyLoss(double residual, double floor, double t) noexcept;
