@@ -32,6 +32,11 @@ constexpr double kBacklogMarginSec = 0.05;
 constexpr double kRingMarginSec = 0.003;
 constexpr double kDefaultBurstSec = 0.010;  // until measured: a Scream sender's timer period
 constexpr double kPrimeBurstShare = 0.2;
+// Priming waits while the newest datagram in the ring is older than a sender burst and this
+// slack (the network thread is still reading a queue; what it has yet to read would come on
+// top), at most kMaxCatchUpWaitNs.
+constexpr double kCaughtUpSlackSec = 0.005;
+constexpr int64_t kMaxCatchUpWaitNs = 250'000'000;
 constexpr double kCutSettleSec = 0.5;
 // An underrun raises the target by how long the ring stayed dry, but by no more than this at
 // once (the dry time includes priming afresh after a long outage, which is not jitter).
@@ -105,8 +110,11 @@ struct Engine::Stream final : FrameProvider {
       const size_t available = ring.readAvailable() / channels;
       // Wait until the network thread has seen the silence (it then forgets its smoothed
       // latency), so the controllers never act on a latency measured before the refill.
+      // Nor while it is still reading a queue (the socket filled while the output opened):
+      // priming on the queue's first part would leave the rest on top as latency (measured:
+      // 427 ms against a 150 ms target, then a flush).
       if (available > 0 && static_cast<double>(available) >= primeFrames &&
-          std::isnan(arrivalLatencySec.load(std::memory_order_relaxed))) {
+          std::isnan(arrivalLatencySec.load(std::memory_order_relaxed)) && caughtUp()) {
         // Audio that piled up while silent is stale: keep only the prime level, so latency
         // cannot build up at start or after an outage (upstream's socket backlog defect).
         const size_t keep = static_cast<size_t>(primeFrames);
@@ -116,6 +124,18 @@ struct Engine::Stream final : FrameProvider {
       }
     }
     return playout.pull(out, maxFrames);
+  }
+
+  // Audio thread: whether the newest datagram in the ring is recent, so the network thread is
+  // not behind; after kMaxCatchUpWaitNs of waiting playback starts regardless.
+  bool caughtUp() noexcept {
+    const double lagSec = static_cast<double>(renderNowNs - newestArrivalNs.load(std::memory_order_relaxed)) * 1e-9;
+    if (lagSec < burstSec.load(std::memory_order_relaxed) + kCaughtUpSlackSec) {
+      behindSinceNs = -1;
+      return true;
+    }
+    if (behindSinceNs < 0) behindSinceNs = renderNowNs;
+    return renderNowNs - behindSinceNs >= kMaxCatchUpWaitNs;
   }
 
   // The sender-timeline index of the next frame to play: ring frames taken out plus the frames
@@ -148,6 +168,7 @@ struct Engine::Stream final : FrameProvider {
   std::atomic<double> declaredLost{0};
   std::atomic<double> burstSec{kDefaultBurstSec};
   std::atomic<bool> lossSuspected{false};
+  std::atomic<int64_t> newestArrivalNs{0};  // of the last datagram written into the ring
   // Edits at a ring position, network -> audio thread, in order: skip a repeat, conceal a gap,
   // or call either off. Each carries the change of the declared balance it brings, so the audio
   // thread never sees an edit without its declaration or the other way round. An edit that
@@ -191,6 +212,8 @@ struct Engine::Stream final : FrameProvider {
   double declaredByEdits = 0;  // of those, the ones that came with edits
   uint64_t skippedSeen = 0, concealedAtSeen = 0;
   double primeFrames = 0;
+  int64_t renderNowNs = 0;     // the block being rendered
+  int64_t behindSinceNs = -1;  // priming waits for the network thread since then
   bool resumed = false;
   bool fadingForSwitch = false;
   int64_t dryAtNs = -1;
@@ -330,6 +353,7 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   s.ring.write(frames.samples, n * channels);
   if (n < frames.frames) stats_.ringOverflowFrames.fetch_add(frames.frames - n);
   if (verdict.provisional) skipRepeat(s, n);  // (before it is measured: as the one it repeats)
+  s.newestArrivalNs.store(arrivalNs, std::memory_order_relaxed);
   measureArrivalLatency(s, arrivalNs, n);
   if (!verdict.provisional) s.recentStarts[s.placed++ % s.recentStarts.size()] = s.written;
   s.written += n;
@@ -585,6 +609,7 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   // After an underrun playback resumes once the ring can bridge a sender burst again.
   s.playout.setResumeFrames(static_cast<size_t>((blockSec + bridgeSec) * sourceRate));
 
+  s.renderNowNs = t.nowNs;
   const double correction = correctLevelAndRate(s, targetSec, nowSec, dt);
   const double speed = 1.0 + correction;
   s.resampler.read(s.resampled.data(), frames, sinkRate / (sourceRate * speed));

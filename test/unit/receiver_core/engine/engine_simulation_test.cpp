@@ -66,6 +66,9 @@ struct SimConfig {
   double burstJitterMs = 40;
   double stallMs = 0;             // nothing arrives for stallMs every stallEverySeconds,
   double stallEverySeconds = 5;   //   then all of it at once
+  // The receiver reads nothing before this time (its output takes this long to open), then
+  // catches up with what queued in the socket, one datagram per 0.2 ms, kernel stamps kept.
+  double readBacklogMs = 0;
   EngineConfig engine;
 };
 
@@ -139,8 +142,15 @@ SimResult simulate(const SimConfig& c) {
   struct InFlight {
     int64_t arrivalNs;
     std::vector<uint8_t> bytes;
+    int64_t readNs = 0;  // when the receiver reads it (its arrival, unless it queued)
   };
   std::deque<InFlight> network;
+  const int64_t readFromNs = static_cast<int64_t>(c.readBacklogMs * 1e6);
+  auto enqueue = [&](int64_t at, const uint8_t* d, size_t n) {
+    int64_t readAt = std::max(at, readFromNs);
+    if (!network.empty()) readAt = std::max(readAt, network.back().readNs + (at < readFromNs ? 200'000 : 0));
+    network.push_back({at, std::vector<uint8_t>(d, d + n), readAt});
+  };
   int64_t sendNs = 0, arrivalNs = 0;
   uint64_t produced = 0;
   double holdSum = 0, holdCount = 0;
@@ -153,9 +163,9 @@ SimResult simulate(const SimConfig& c) {
       ++r.trueLost;
     } else {
       if (!network.empty()) at = std::max(at, network.back().arrivalNs);  // order kept
-      network.push_back({at, std::vector<uint8_t>(d, d + n)});
+      enqueue(at, d, n);
       if (twice) {
-        network.push_back({at + 50'000, std::vector<uint8_t>(d, d + n)});
+        enqueue(at + 50'000, d, n);
         ++r.trueDuplicates;
       }
     }
@@ -189,10 +199,10 @@ SimResult simulate(const SimConfig& c) {
       r.sinkRate = sink.format_.sampleRate;
       blockFrames = r.sinkRate / 200;
       blockNs = 5'000'000;
-      if (nextRender == 0) nextRender = renderStartNs = network.empty() ? nextBurst : network.front().arrivalNs;
+      if (nextRender == 0) nextRender = renderStartNs = network.empty() ? nextBurst : network.front().readNs;
       block.resize(static_cast<size_t>(blockFrames) * sink.format_.channels);
     }
-    const int64_t nextArrival = network.empty() ? INT64_MAX : network.front().arrivalNs;
+    const int64_t nextArrival = network.empty() ? INT64_MAX : network.front().readNs;
     const int64_t renderAt = blockFrames ? nextRender : INT64_MAX;
     if (renderAt <= nextArrival && renderAt <= nextBurst) {
       if (renderAt >= endNs) break;
@@ -408,6 +418,28 @@ TEST(EngineSimulation, BacklogFromASinkOutageIsDroppedNotDrained) {
   const double limit = r.status.targetMs + r.meanHoldMs + 2.0;
   for (double ms : latency) EXPECT_LE(ms, limit);
   EXPECT_EQ(glitches(r, 13, 29.9), 0u);
+}
+
+// The output took 400 ms to open (a JACK client connecting on a busy machine): the datagrams that
+// queued in the socket meanwhile are read in a rush, and the device's first cycles fall inside
+// that rush. Playback must start from the newest audio, not prime on the first part of the queue
+// and then find the rest piled on top (measured: a flush at 427 ms against a 150 ms target).
+TEST(EngineSimulation, AQueueReadAtStartIsNotPlayedAsLatency) {
+  SimConfig c;
+  c.seconds = 10;
+  c.readBacklogMs = 400;
+  SimResult r = simulate(c);
+  EXPECT_EQ(r.backlogFlushes, 0u);
+  EXPECT_EQ(r.underruns, 0u);
+  const size_t first = static_cast<size_t>(std::max(0L, scream::testing::firstSound(r.tone)));
+  EXPECT_EQ(glitches(r, first / static_cast<double>(r.sinkRate) + 0.05, 9.9), 0u);
+  // From the start within a sender burst of the target (the queue's newest datagram may be that
+  // old when playback starts), and on it once the rate loop has followed.
+  const double expected = r.status.targetMs + r.meanHoldMs;
+  const auto early = markerLatencyMs(r, 0.5);
+  ASSERT_GE(early.size(), 8u);
+  for (double ms : early) EXPECT_LE(ms, expected + c.burstMs);
+  for (double ms : markerLatencyMs(r, 6)) EXPECT_NEAR(ms, expected, 2.0);
 }
 
 TEST(EngineSimulation, PinnedTargetInsideTheDeviceBufferIsRaised) {
