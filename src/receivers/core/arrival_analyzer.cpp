@@ -200,6 +200,8 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
   dueSeconds_ = due;
   ++datagrams_;
   edges_[datagrams_ % edges_.size()] = wholeFrames_ ? edgesOf(pcm, bytes) : Edges{};
+  if (!continuesFromPrevious(datagrams_)) lastBreak_ = datagrams_;
+  if (residual <= f + 0.5 * p) lastLow_ = datagrams_;
   trackBursts(arrivalNs, residual, f);
   if (seamlessHold_ && beyondBand(residual, f) == 0 && lostBeforeBurst(f) == 0) seamlessHold_ = false;
   // A loss seen at once needs only the band, learnt sooner: losses in the learning time would
@@ -239,6 +241,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judge(int64_t arrivalNs, const uint8_t
     suspectSince_ = t;
     suspectMin_ = suspectMax_ = residual;
     suspectDatagrams_ = 1;
+    suspectFrom_ = lastLow_ + 1;  // a loss behind this step lies after the last datagram on the floor
     return {};
   }
   noteSteady(residual, f, t);
@@ -271,6 +274,18 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
   if (t - suspectSince_ < confirmSeconds() || suspectDatagrams_ < 2) return {};
 
   state_ = State::kSteady;
+  if (suspectFrom_ > 0 && lastBreak_ < suspectFrom_) {
+    // The audio went on seamlessly where the step began: nothing audible is missing there, the
+    // stream is only later (bursts of jitter late by a few datagrams for longer than the confirm
+    // time: measured in simulation, 9 false losses in 30 s, each concealment then cut). If it was
+    // a periodic signal losing a whole period, nothing is missing either: the meter sees the
+    // latency move by a datagram and the level corrector settles it.
+    widestBand_ = std::max(widestBand_, suspectMax_ - f);
+    band_.note(suspectMax_ - f, suspectDatagrams_);
+    trace_.seamless = true;
+    noteSteady(residual, f, t);
+    return {};
+  }
   const double step = suspectMin_ - f;
   const long k = std::lround(step / p);
   if (step > kMaxLossSeconds) {
@@ -520,6 +535,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::watchEarlyLoss(double residual, double
       suspectSince_ = t;
       suspectMin_ = suspectMax_ = oldLine;
       suspectDatagrams_ = 1;
+      suspectFrom_ = 0;  // (each declaration was judged against the audio as it came)
       return v;
     }
   }

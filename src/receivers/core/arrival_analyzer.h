@@ -10,7 +10,9 @@
 //     the floor lately), no wider spread than the band has shown (jitter bursts are wide), and
 //     the step is within kStepTolerance of k datagrams, k datagrams are declared lost and the
 //     line moves on by k P: the timeline (and the latency the engine measures on it) stays
-//     where it was, and the engine inserts k datagrams of concealment.
+//     where it was, and the engine inserts k datagrams of concealment. Unless the audio went on
+//     seamlessly across every datagram boundary since the last datagram on the floor (a tone
+//     held up by a burst of jitter): then nothing audible is missing, it was lateness.
 //   - Duplicate: byte-identical to the datagram before it, while the two before that differed
 //     (the signal does not repeat at a datagram's length): provisional, whenever it came; if the
 //     next datagram differs it was a repeat, and the engine skips it before it plays.
@@ -184,6 +186,11 @@ class ArrivalAnalyzer {
                              // of the losses declared at once that are watched
   double watchSince_ = 0;    // when the first of those was declared
   int suspectDatagrams_ = 0;
+  // The step being judged is only lateness if the audio crossed every datagram boundary from
+  // this one on seamlessly (0: not judged so); lastBreak_ is the latest that it did not.
+  uint64_t suspectFrom_ = 0;
+  uint64_t lastBreak_ = 0;
+  uint64_t lastLow_ = 0;  // the latest datagram within half a datagram of the floor
   // Losses declared at once, watched until the stream confirms them, oldest first.
   struct EarlyGap {
     long datagrams = 0;

@@ -188,6 +188,7 @@ SimResult simulate(const SimConfig& c) {
   std::vector<float> block;
   uint64_t formatFrames = 0;
   bool switched = false;
+  uint64_t tracedLost = 0;
 
   while (nextBurst < endNs || !network.empty()) {
     // (Re)started: a new layout. The simulated card keeps its clock; the rate must not change
@@ -216,7 +217,8 @@ SimResult simulate(const SimConfig& c) {
       PlaybackTiming timing{renderAt, static_cast<double>(blockFrames) + c.deviceDelayMs * r.sinkRate / 1000.0,
                             sink.format_.channels};
       engine.render(block.data(), static_cast<size_t>(blockFrames), timing);
-      if (renderAt % 100'000'000 < blockNs) {
+      static const int64_t traceEveryNs = std::getenv("SIM_TRACE_MS") ? std::atoll(std::getenv("SIM_TRACE_MS")) * 1'000'000 : 100'000'000;
+      if (renderAt % traceEveryNs < blockNs) {
         const EngineStatus st = engine.status();
         r.speeds.push_back(st.speed);
         if (std::getenv("SIM_TRACE")) {
@@ -243,6 +245,10 @@ SimResult simulate(const SimConfig& c) {
       }
       network.pop_front();
       engine.poll(nextArrival);
+      if (std::getenv("SIM_TRACE") && stats.lostDatagrams.load() != tracedLost) {
+        tracedLost = stats.lostDatagrams.load();
+        std::printf("t %.3f declared lost: %llu in all\n", nextArrival * 1e-9, (unsigned long long)tracedLost);
+      }
       // The engine's own prediction of when each marker will play, taken as its packet arrives.
       for (size_t i = r.markers.size(); i-- > 0 && r.markers[i].predictedNs == 0;) {
         if (r.markers[i].arrivalNs <= nextArrival && r.markers[i].format == 0) {
@@ -277,7 +283,8 @@ SimResult simulate(const SimConfig& c) {
       if (c.stallAtSeconds >= 0 && t >= c.stallAtSeconds && t < c.stallAtSeconds + 0.3) {
         arrivalNs = static_cast<int64_t>((c.stallAtSeconds + 0.3) * 1e9);
       }
-      if (!network.empty()) arrivalNs = std::max(arrivalNs, network.back().arrivalNs);  // in order
+      // (Order is kept where each datagram enters the network: a delay added there must not
+      // carry into the next burst's own arrival, or bursts of jitter would pile up.)
       std::vector<uint8_t> pcm;
       const unsigned bytes = format.bitsPerSample / 8;
       for (uint64_t f = produced; f < due; ++f) {
@@ -685,9 +692,9 @@ TEST(EngineRobustness, ASenderPauseOfThreeSeconds) {
   EXPECT_LE(m.worstRatioPpm, 200.0);
 }
 
-// Not reached yet (issue 16): bursts of 40 ms jitter raise the target by each underrun and the
-// glitch time stays at the baseline's. Asserted: no loss is imagined, and no worse than 10 %
-// above the baseline.
+// Bursts of jitter: 50 datagrams each 0-40 ms late, order kept (benchmark/relay does the same).
+// (Until 2026-11-30 the simulation added each burst's delay on top of the last one's, so a burst
+// piled up to ~300 ms: the 6825 ms of glitches measured then were that, not the engine.)
 SimConfig burstyJitter() {
   SimConfig c;
   c.jitterMs = 2;
@@ -695,19 +702,19 @@ SimConfig burstyJitter() {
   return c;
 }
 
-// Bursts of 300 ms in which every datagram is 0-40 ms late: jitter, not loss.
+// ... is jitter, not loss: the tone goes on seamlessly across every plateau (9 false losses in
+// 30 s before the slow path asked the audio).
 TEST(EngineRobustness, BurstyJitterIsNotLoss) {
   const Robustness m = measureRobustness(burstyJitter());
-  EXPECT_LE(m.r.lostDatagrams, 1u);
+  EXPECT_EQ(m.r.lostDatagrams, 0u);
+  EXPECT_LE(m.r.underruns, 1u);
 }
 
-// Disabled: the engine plays bursty jitter far worse than no control at all, an open point of
-// issue 16. Measured 2026-11-30: 6825 ms of glitches in 30 s, 7 underruns, the target at its
-// 200 ms maximum within the first second (each underrun of a jitter burst raises it by its dry
-// time, five stacked in a row), the rate at its 2000 ppm limit, and periods inserted and cut in
-// turn; without control 1810-6580 ms (that figure swings with small changes of the start-up,
-// which is why it cannot serve as the bar either; the benchmark: 170 ms against 35). Raising
-// from the level the buffer held when it ran dry, instead of from the target, was tried: 6665 ms.
+// Disabled, an open point of issue 16: measured 2026-11-30, 5 ms of glitches against 0 without
+// control, 17 of 20 markers off target, 175 ms inserted and 181 ms cut in 30 s: the latency
+// meter averages arrivals, so a burst of late datagrams reads as the level falling (periods
+// inserted), and the burst's end as it rising (cut). The level should be judged on the datagrams
+// that come on time (the floor of the arrivals), with the jitter covered by the target.
 TEST(EngineRobustness, DISABLED_BurstyJitterPlaysBetterThanNoControl) {
   const Robustness m = measureRobustness(burstyJitter());
   EXPECT_LE(m.glitchMs, 0.5 * m.baselineGlitchMs);
