@@ -119,6 +119,11 @@ void TestSender::run() {
     const double produced = static_cast<double>(startNs_) + midFrame * 1e9 / rate;
     holdSumMs_ += (static_cast<double>(sendNs) - produced) * 1e-6 * static_cast<double>(endFrame - firstFrame);
     holdCount_ += static_cast<double>(endFrame - firstFrame);
+    if (n == protocol::kDatagramBytes) {
+      const double endProduced = static_cast<double>(startNs_) + static_cast<double>(endFrame) * 1e9 / rate;
+      minSentAfterEndMs_ = std::min(minSentAfterEndMs_, (static_cast<double>(sendNs) - endProduced) * 1e-6);
+      halfDatagramMs_ = 0.5 * static_cast<double>(endFrame - firstFrame) * 1e3 / rate;
+    }
     for (; nextMarker < markers_.size() && markers_[nextMarker].frame < endFrame; ++nextMarker) {
       markers_[nextMarker].sendNs = sendNs;
     }

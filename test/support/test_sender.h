@@ -47,6 +47,10 @@ class TestSender {
   uint64_t frames() const { return frames_; }
   // Mean over frames of (send time - production time): what the sender itself holds back.
   double meanHoldMs() const { return holdCount_ ? holdSumMs_ / holdCount_ : 0; }
+  // What the receiver's latency figure leaves out, end to end: the receiver measures each
+  // datagram from when it would have come on time (the best its sender managed), to the middle
+  // of its frames; a frame there was produced half a datagram and that best send delay earlier.
+  double onTimeHoldMs() const { return halfDatagramMs_ + minSentAfterEndMs_; }
   int64_t startNs() const { return startNs_; }
   // The latest the sender's thread woke after a deadline: a late sender looks like jitter.
   double maxLatenessMs() const { return maxLatenessNs_ * 1e-6; }
@@ -64,6 +68,7 @@ class TestSender {
   uint64_t frames_ = 0;
   double holdSumMs_ = 0;
   double holdCount_ = 0;
+  double minSentAfterEndMs_ = 1e9, halfDatagramMs_ = 0;
   int64_t startNs_ = 0;
   int64_t maxLatenessNs_ = 0;
   int64_t maxLatenessAtNs_ = 0;

@@ -132,6 +132,14 @@ void ArrivalAnalyzer::noteSteady(double residual, double floor, double t) noexce
 ArrivalAnalyzer::Verdict ArrivalAnalyzer::onDatagram(int64_t arrivalNs, const uint8_t* pcm,
                                                      size_t bytes) noexcept {
   Verdict v = judge(arrivalNs, pcm, bytes);
+  // How late it came, on the line as it now stands (a loss declared with it moved the line).
+  late_ = 0;
+  watched_ = anchored_ ? static_cast<double>(arrivalNs - originNs_) * 1e-9 : 0.0;
+  const double f = floor();
+  if (anchored_ && !v.duplicate && std::isfinite(f) && bytesPerSecond_ > 0) {
+    const double end = dueSeconds_ + (v.provisional ? static_cast<double>(bytes) / (bytesPerSecond_ * ratio_) : 0.0);
+    late_ = static_cast<double>(arrivalNs - originNs_) * 1e-9 - end - f;
+  }
   v.previousWasRepeat = repeatNow_;
   v.previousWasReal = realNow_;
   repeatNow_ = realNow_ = false;

@@ -94,6 +94,12 @@ class ArrivalAnalyzer {
   Verdict onDatagram(int64_t arrivalNs, const uint8_t* pcm, size_t bytes) noexcept;
 
   bool detecting() const { return detecting_; }
+  // How much later than the floor the last datagram came (seconds; < 0 below it, 0 while the
+  // floor is unknown): its arrival minus this is when it would have come on time. Jitter, a
+  // sender's burst, a loss still being judged: all lateness, none of it the clocks.
+  double lateSeconds() const { return late_; }
+  // How long the stream has been watched since the line was anchored (0 when not).
+  double watchedSeconds() const { return watched_; }
   // A loss is suspected and being judged: an underrun now is most likely that loss.
   bool lossSuspected() const { return state_ == State::kLossSuspected; }
   uint64_t lostDatagrams() const { return lostDatagrams_; }
@@ -191,6 +197,8 @@ class ArrivalAnalyzer {
   uint64_t suspectFrom_ = 0;
   uint64_t lastBreak_ = 0;
   uint64_t lastLow_ = 0;  // the latest datagram within half a datagram of the floor
+  double late_ = 0;       // lateSeconds()
+  double watched_ = 0;    // watchedSeconds()
   // Losses declared at once, watched until the stream confirms them, oldest first.
   struct EarlyGap {
     long datagrams = 0;

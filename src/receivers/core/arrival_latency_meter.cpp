@@ -8,14 +8,15 @@ namespace scream::receiver {
 double ArrivalLatencyMeter::latencySeconds() const { return smoothed_ < 0 ? std::nan("") : smoothed_; }
 
 double ArrivalLatencyMeter::measure(int64_t arrivalNs, double firstIndex, size_t frames, double originNs,
-                                    double rate) noexcept {
+                                    double rate, double lateSeconds) noexcept {
   if (std::isnan(originNs) || rate <= 0 || frames == 0) {
     smoothed_ = -1;
     return std::nan("");
   }
   const double middle = firstIndex + 0.5 * static_cast<double>(frames);
-  const double latency = (originNs + middle / rate * 1e9 - static_cast<double>(arrivalNs)) * 1e-9;
-  // About smoothingSeconds of packets: averages the sender's bursts and network jitter.
+  const double onTimeNs = static_cast<double>(arrivalNs) - lateSeconds * 1e9;
+  const double latency = (originNs + middle / rate * 1e9 - onTimeNs) * 1e-9;
+  // About smoothingSeconds of packets: averages what lateness leaves (the floor's own wander).
   const double packetsPerSmoothing = smoothingSeconds_ * rate / static_cast<double>(frames);
   const double alpha = 1.0 / std::max(1.0, packetsPerSmoothing);
   smoothed_ = smoothed_ < 0 ? latency : smoothed_ + alpha * (latency - smoothed_);

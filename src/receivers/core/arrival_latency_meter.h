@@ -19,10 +19,20 @@ class ArrivalLatencyMeter {
  public:
   explicit ArrivalLatencyMeter(double smoothingSeconds) : smoothingSeconds_(smoothingSeconds) {}
 
-  // Frames [firstIndex, firstIndex + frames) of the sender's timeline arrived at arrivalNs; the
-  // audio thread plays timeline frame 0 at originNs, `rate` frames a second (NaN: silent, the
-  // meter starts over). Returns the smoothed latency in seconds, NaN while unknown.
-  double measure(int64_t arrivalNs, double firstIndex, size_t frames, double originNs, double rate) noexcept;
+  // Frames [firstIndex, firstIndex + frames) of the sender's timeline arrived at arrivalNs,
+  // lateSeconds later than the floor of arrivals (ArrivalAnalyzer::lateSeconds); the audio thread
+  // plays timeline frame 0 at originNs, `rate` frames a second (NaN: silent, the meter starts
+  // over). Returns the smoothed latency in seconds, NaN while unknown.
+  //
+  // Each packet is measured from when it would have come on time (on the floor): the figure is
+  // the sender's timeline against the device's, what a frame waits from the moment the sender
+  // could have delivered it at best until it plays. Jitter, the sender's bursts, a stall, or a
+  // loss still being judged do not move it; only the clocks and the timeline do. (Averaging the
+  // raw arrival-to-play figure, 300 ms of packets 0-40 ms late read as the level falling by
+  // ~20 ms: periods inserted, then cut when the burst ended.) End to end, a frame in the middle
+  // of a datagram plays this long plus half a datagram after the sender produced it.
+  double measure(int64_t arrivalNs, double firstIndex, size_t frames, double originNs, double rate,
+                 double lateSeconds = 0) noexcept;
   // The timeline moved by shiftFrames after `packets` packets of framesPerPacket were measured
   // on the old one. Returns the corrected figure (NaN while unknown).
   double shift(double shiftFrames, int packets, double framesPerPacket, double rate) noexcept;

@@ -28,14 +28,19 @@ constexpr int64_t kFadeWaitNs = 250'000'000;  // longest wait for the audio thre
 // a long stall delivered a pile at once. It is faded out and dropped instead: one short dip.
 constexpr double kBacklogMarginSec = 0.05;
 // Beyond the device's delay and the block it asks for, the ring must hold one sender burst
-// (measured: the longest gap between datagrams lately) and a little margin.
-constexpr double kRingMarginSec = 0.003;
+// (measured: the longest gap between datagrams lately) and a margin: the latency is measured from
+// on-time arrivals, so at the target the ring's low point (just before a burst's last datagram)
+// is this far from empty, and the rate loop wanders by ~2 ms (3 ms gave near misses in the
+// simulation under +-1000 ppm).
+constexpr double kRingMarginSec = 0.005;
 constexpr double kDefaultBurstSec = 0.010;  // until measured: a Scream sender's timer period
-constexpr double kPrimeBurstShare = 0.2;
 // Priming waits while the newest datagram in the ring is older than a sender burst and this
 // slack (the network thread is still reading a queue; what it has yet to read would come on
 // top), at most kMaxCatchUpWaitNs.
 constexpr double kCaughtUpSlackSec = 0.005;
+// Arrivals watched this long before priming: a few cycles of a sender's timer against its
+// datagrams (10 ms and 6 ms repeat every 30 ms), so the floor they are measured from is found.
+constexpr double kOnTimeLearnSeconds = 0.04;
 constexpr int64_t kMaxCatchUpWaitNs = 250'000'000;
 constexpr double kCutSettleSec = 0.5;
 // An underrun raises the target by how long the ring stayed dry, but by no more than this at
@@ -93,6 +98,7 @@ struct Engine::Stream final : FrameProvider {
       : format(f),
         channels(f.channels),
         sinkRate(sink.sampleRate),
+        framesPerDatagram(protocol::kPayloadBytes / static_cast<double>(f.bytesPerFrame())),
         ring(ringSamples(f, config)),
         playout(ring, playoutConfig(f, config)),
         resampler(f.channels,
@@ -113,8 +119,11 @@ struct Engine::Stream final : FrameProvider {
       // Nor while it is still reading a queue (the socket filled while the output opened):
       // priming on the queue's first part would leave the rest on top as latency (measured:
       // 427 ms against a 150 ms target, then a flush).
+      // And until the arrival analysis knows when datagrams come on time (the prime level
+      // counts from that: primed on the first datagrams alone, the start was ~2 ms high).
       if (available > 0 && static_cast<double>(available) >= primeFrames &&
-          std::isnan(arrivalLatencySec.load(std::memory_order_relaxed)) && caughtUp()) {
+          std::isnan(arrivalLatencySec.load(std::memory_order_relaxed)) && caughtUp() &&
+          onTimeKnown.load(std::memory_order_relaxed)) {
         // Audio that piled up while silent is stale: keep only the prime level, so latency
         // cannot build up at start or after an outage (upstream's socket backlog defect).
         const size_t keep = static_cast<size_t>(primeFrames);
@@ -152,6 +161,7 @@ struct Engine::Stream final : FrameProvider {
   const protocol::Format format;
   const size_t channels;
   const double sinkRate;  // the device's rate when this stream was made for it
+  const double framesPerDatagram;
   SpscRing<float> ring;
   Playout playout;
   Resampler resampler;
@@ -169,8 +179,10 @@ struct Engine::Stream final : FrameProvider {
   std::atomic<double> burstSec{kDefaultBurstSec};
   std::atomic<bool> lossSuspected{false};
   std::atomic<int64_t> newestArrivalNs{0};  // of the last datagram written into the ring
+  std::atomic<double> newestLateSec{0};     // how late it came (ArrivalAnalyzer::lateSeconds)
+  std::atomic<bool> onTimeKnown{false};     // the analysis has watched arrivals long enough for that
   // Edits at a ring position, network -> audio thread, in order: skip a repeat, conceal a gap,
-  // or call either off. Each carries the change of the declared balance it brings, so the audio
+  // or call a gap off. Each carries the change of the declared balance it brings, so the audio
   // thread never sees an edit without its declaration or the other way round. An edit that
   // finds playback already past its place is settled by the level corrector (a cut or insert).
   static uint64_t packEdit(Edit kind, uint64_t index, size_t frames) {
@@ -201,7 +213,6 @@ struct Engine::Stream final : FrameProvider {
     return recentStarts[(placed - back) % recentStarts.size()];
   }
   uint64_t provisionalIndex = 0;  // where the last repeat went into the ring
-  bool provisionalByEdit = false;
   size_t provisionalFrames = 0;  // the last repeat skipped, until the next datagram confirms it
   ArrivalLatencyMeter meter{kDelaySmoothingSeconds};
   BurstMeter bursts;
@@ -250,6 +261,7 @@ void Engine::onPacket(const protocol::Packet& packet, int64_t arrivalNs) {
   if (analyzed) {
     verdict = arrivals_.onDatagram(arrivalNs, packet.pcm, packet.pcmBytes);
     if (verdict.previousWasReal) restored = restoreRepeat(*writing_);
+    if (verdict.previousWasRepeat) confirmRepeat(*writing_);
     if (verdict.previousWasRepeat || verdict.duplicate) {
       stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
     }
@@ -332,8 +344,11 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
       takeBackGaps(s, lost, verdict.gapsTakenBack);
     } else {
       declare(s, lost, Edit::kGap, 0, false);
+      // (A loss needs no correction of the latency figure: the frames placed a loss too early
+      // came as much late. A duplicate found late does: the floor took in its early arrival, so
+      // the frames placed a datagram too late were measured so.)
+      if (lost < 0) correctMeter(s, lost, verdict.datagramsSinceStep);
     }
-    correctMeter(s, lost, verdict.datagramsSinceStep);
     stats_.lostDatagrams.store(arrivals_.lostDatagrams(), std::memory_order_relaxed);
     stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
   }
@@ -354,30 +369,42 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   if (n < frames.frames) stats_.ringOverflowFrames.fetch_add(frames.frames - n);
   if (verdict.provisional) skipRepeat(s, n);  // (before it is measured: as the one it repeats)
   s.newestArrivalNs.store(arrivalNs, std::memory_order_relaxed);
+  s.newestLateSec.store(arrivals_.lateSeconds(), std::memory_order_relaxed);
+  s.onTimeKnown.store(arrivals_.watchedSeconds() >= kOnTimeLearnSeconds, std::memory_order_relaxed);
   measureArrivalLatency(s, arrivalNs, n);
   if (!verdict.provisional) s.recentStarts[s.placed++ % s.recentStarts.size()] = s.written;
   s.written += n;
 }
 
-// A datagram equal to the one before it, in a signal that does not repeat itself: a repeat, so
-// the audio thread skips it when it gets there (seamless: it equals the datagram before it) and
-// the timeline does not count it. If playback is already past it, the level corrector cuts.
+// A datagram equal to the one before it, in a signal that does not repeat itself: most likely a
+// repeat, which the timeline does not count (it is measured as the one it repeats). Whether it
+// is skipped waits for the next datagram: a skip carried out before that, and then called off,
+// cost a whole datagram in a ring kept near its floor (simulation, a 1 kHz tone whose rounding
+// made one datagram look like a repeat: an underrun).
 void Engine::skipRepeat(Stream& s, size_t frames) {
-  spdlog::debug("arrival: repeated datagram, {} frames to skip", frames);
+  spdlog::debug("arrival: repeated datagram, {} frames (skipped if the next one differs)", frames);
   s.provisionalFrames = frames;
-  s.provisionalIndex = s.written;  // (its frames are in the ring already: the edit may follow)
-  s.provisionalByEdit = declare(s, -static_cast<double>(frames), Edit::kSkip, s.written, true);
+  s.provisionalIndex = s.written;
+  s.lostFrames -= static_cast<double>(frames);
+}
+
+// The next datagram differed: it was a repeat. The audio thread skips it when it gets there
+// (seamless: it equals the datagram before it); if playback is past it already, the level
+// corrector cuts as much.
+void Engine::confirmRepeat(Stream& s) {
+  const auto frames = static_cast<double>(std::exchange(s.provisionalFrames, 0));
+  if (frames == 0) return;
+  s.lostFrames += frames;  // (declared now, with the edit)
+  declare(s, -frames, Edit::kSkip, s.provisionalIndex, true);
 }
 
 // ... but the datagram after it was the same again: the signal turned periodic (digital silence
-// after sound) and the one taken for a repeat was real. The skip is called off; if it was played
-// already (skipping a whole repeat of a periodic signal is seamless), the frames are owed like a
-// lost datagram's, and periods of the same signal fill them in.
+// after sound) and the one taken for a repeat was real: it plays, and counts.
 double Engine::restoreRepeat(Stream& s) {
   const double frames = static_cast<double>(std::exchange(s.provisionalFrames, 0));
   if (frames == 0) return 0;
   spdlog::debug("arrival: the repeated datagram was real, {} frames", frames);
-  declare(s, frames, Edit::kCancelSkip, s.provisionalIndex, s.provisionalByEdit);
+  s.lostFrames += frames;
   correctMeter(s, frames, 1);
   return frames;
 }
@@ -403,7 +430,8 @@ void Engine::measureArrivalLatency(Stream& s, int64_t arrivalNs, size_t frames) 
   const double origin = s.originNs.load(std::memory_order_acquire);
   const double rate = s.playbackRate.load(std::memory_order_relaxed);
   const double first = static_cast<double>(s.written) + s.lostFrames;
-  s.arrivalLatencySec.store(s.meter.measure(arrivalNs, first, frames, origin, rate), std::memory_order_relaxed);
+  s.arrivalLatencySec.store(s.meter.measure(arrivalNs, first, frames, origin, rate, arrivals_.lateSeconds()),
+                            std::memory_order_relaxed);
 }
 
 bool Engine::ensureSink(const protocol::Format& format, int64_t nowNs) {
@@ -595,16 +623,21 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
     deviceDelaySec_ += k * (deviceSec - deviceDelaySec_);
     queueSec_ += k * (deviceSec + blockSec - queueSec_);
   }
-  // Beyond that, the ring must bridge a sender burst, with a little margin.
-  const double bridgeSec = s.burstSec.load(std::memory_order_relaxed) + kRingMarginSec;
+  // Beyond that, the ring must bridge a sender burst (the latest datagrams come that much after
+  // the floor the latency is measured from), with a little margin; the latency is measured to
+  // the middle of a datagram, the ring holds its whole.
+  const double halfDatagramSec = 0.5 * s.framesPerDatagram / sourceRate;
+  const double bridgeSec = s.burstSec.load(std::memory_order_relaxed) + halfDatagramSec + kRingMarginSec;
   const double targetSec = std::max(target_.frames() / 1000.0, queueSec_ + bridgeSec);
   levelTargetSec_ = std::max(targetSec, levelTargetSec_ - kLevelTargetFallPerSec * dt);
   const double resamplerFrames = s.resampler.delayFrames();
-  // How much the ring must hold before fading in so that ring + device + resampler = target.
-  // Priming completes just after a sender burst arrived, when the ring is at its fullest; the
-  // latency measured per packet averages over the burst cycle, about a quarter burst less.
-  const double burstSec = s.burstSec.load(std::memory_order_relaxed);
-  s.primeFrames = std::max((targetSec - deviceDelaySec_ + kPrimeBurstShare * burstSec) * sourceRate - resamplerFrames,
+  // How much the ring must hold before fading in so that the latency measured is the target:
+  // the newest datagram's middle plays after the device's delay, the resampler and the ring up
+  // to it, counted from when that datagram would have come on time (how late it came, and how
+  // long ago).
+  const double newestAgoSec = static_cast<double>(t.nowNs - s.newestArrivalNs.load(std::memory_order_relaxed)) * 1e-9;
+  const double newestOnTimeSec = s.newestLateSec.load(std::memory_order_relaxed) + std::clamp(newestAgoSec, 0.0, 0.1);
+  s.primeFrames = std::max((targetSec - deviceDelaySec_ - newestOnTimeSec + halfDatagramSec) * sourceRate - resamplerFrames,
                            0.25 * targetSec * sourceRate);
   // After an underrun playback resumes once the ring can bridge a sender burst again.
   s.playout.setResumeFrames(static_cast<size_t>((blockSec + bridgeSec) * sourceRate));
@@ -665,10 +698,6 @@ void Engine::takeEdits(Stream& s) noexcept {
       case Edit::kSkip:
         s.declaredByEdits -= size;
         s.playout.skipAt(index, frames);
-        break;
-      case Edit::kCancelSkip:
-        s.declaredByEdits += size;
-        s.playout.cancelSkip(index, frames);
         break;
       case Edit::kGap:
         s.declaredByEdits += size;

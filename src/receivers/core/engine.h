@@ -88,7 +88,7 @@ class Engine final : public AudioSource {
  private:
   struct Stream;
   // Edits at a ring position sent to the audio thread (see Stream::edits).
-  enum class Edit : uint64_t { kSkip = 0, kCancelSkip = 1, kGap = 2, kCancelGap = 3 };
+  enum class Edit : uint64_t { kSkip = 0, kGap = 2, kCancelGap = 3 };
 
   void deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalAnalyzer::Verdict verdict,
                bool analyzed, double restored);
@@ -102,6 +102,7 @@ class Engine final : public AudioSource {
   void takeBackGaps(Stream& stream, double frames, int count);
   void skipRepeat(Stream& stream, size_t frames);
   double restoreRepeat(Stream& stream);
+  void confirmRepeat(Stream& stream);
   void noteBurst(Stream& stream, int64_t arrivalNs);
   void correctMeter(Stream& stream, double shiftFrames, int datagrams);
   void renderBlock(Stream& stream, float* out, size_t frames, const PlaybackTiming& timing) noexcept;

@@ -113,10 +113,10 @@ TEST(AlsaSink, ProbeToneWithoutGlitchesNearTargetLatency) {
   }
   ASSERT_GE(latencies.size(), static_cast<size_t>(seconds - 4)) << log;
   std::sort(latencies.begin(), latencies.end());
-  const double expected = targetMs(log) + sender.meanHoldMs();
+  const double expected = targetMs(log) + sender.onTimeHoldMs();
   std::printf(
       "alsa probe %.0f s: %zu glitches, tone %.1f dBFS; marker latency min %.2f median "
-      "%.2f max %.2f ms; target + sender hold = %.2f ms\n",
+      "%.2f max %.2f ms; target + on-time hold = %.2f ms\n",
       seconds, glitches.events, glitches.toneRmsDbfs, latencies.front(),
       latencies[latencies.size() / 2], latencies.back(), expected);
   ASSERT_GT(expected, 0) << log;

@@ -1,5 +1,5 @@
-// The latency meter on synthetic packets: a steady stream reads its true wait, a timeline shift
-// after the fact is taken back out, silence starts it over; the burst meter follows the sender's
+// The latency meter on synthetic packets: a steady stream reads its true wait, lateness is taken
+// out, a timeline shift after the fact is taken back out, silence starts it over; the burst meter follows the sender's
 // longest gap, up at once and down slowly.
 #include "receivers/core/arrival_latency_meter.h"
 
@@ -41,6 +41,25 @@ TEST(ArrivalLatencyMeter, AShiftFoundLateLeavesNoTrace) {
   EXPECT_LT(meter.latencySeconds(), 0.039);
   const double corrected = meter.shift(kFrames, 10, kFrames, kRate);
   EXPECT_NEAR(corrected, 0.040, 1e-4);
+}
+
+// Packets late by 0-40 ms (a burst of jitter), each told how late: the figure is the wait from
+// when they would have come on time, unmoved. Without the lateness it would read ~20 ms short,
+// and the level corrector would insert for a burst that changes nothing about the clocks.
+TEST(ArrivalLatencyMeter, LatenessIsTakenOut) {
+  ArrivalLatencyMeter meter(0.3);
+  ArrivalLatencyMeter raw(0.3);
+  double latency = 0, rawLatency = 0;
+  for (size_t i = 0; i < 300; ++i) {
+    const double late = i >= 100 && i < 150 ? 0.040 * static_cast<double>((i * 7919) % 100) / 100.0 : 0.0;
+    const int64_t arrival = arrivalOf(i, 0.040) + static_cast<int64_t>(late * 1e9);
+    latency = meter.measure(arrival, static_cast<double>(i * kFrames), kFrames, 1e9, kRate, late);
+    rawLatency = raw.measure(arrival, static_cast<double>(i * kFrames), kFrames, 1e9, kRate);
+    if (i == 149) {
+      EXPECT_LT(rawLatency, 0.030) << "the burst, unexplained";
+    }
+    EXPECT_NEAR(latency, 0.040, 1e-6) << i;
+  }
 }
 
 TEST(ArrivalLatencyMeter, SilenceStartsItOver) {
