@@ -64,6 +64,7 @@ void ArrivalAnalyzer::reset(const protocol::Format& format) {
   bytesPerSample_ = format.bytesPerSample();
   bytesPerFrame_ = format.bytesPerFrame();
   ratio_ = 1.0;
+  repeatNow_ = realNow_ = false;
   lostDatagrams_ = 0;
   duplicates_ = 0;
   resync();
@@ -75,7 +76,7 @@ void ArrivalAnalyzer::resync() noexcept {
   previousBytes_ = 0;
   history_ = 0;
   repeating_ = false;
-  provisional_ = repeatNow_ = realNow_ = false;
+  provisional_ = false;  // (repeatNow_ / realNow_ stay: onDatagram hands them out, then clears them)
   bucketMin_.fill(kInfinity);
   heldUp_ = seamlessHold_ = false;
 }
@@ -282,22 +283,22 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeLoss(double residual, double f, d
   if (t - suspectSince_ < confirmSeconds() || suspectDatagrams_ < 2) return {};
 
   state_ = State::kSteady;
+  const double step = suspectMin_ - f;
+  const long k = std::lround(step / p);
+  if (step > kMaxLossSeconds) {
+    resync();  // a pause or a jump in the sender, not loss (seamless or not)
+    return {};
+  }
   if (suspectFrom_ > 0 && lastBreak_ < suspectFrom_) {
     // The audio went on seamlessly where the step began: nothing audible is missing there, the
     // stream is only later (bursts of jitter late by a few datagrams for longer than the confirm
     // time: measured in simulation, 9 false losses in 30 s, each concealment then cut). If it was
-    // a periodic signal losing a whole period, nothing is missing either: the meter sees the
-    // latency move by a datagram and the level corrector settles it.
+    // a periodic signal losing a whole period, nothing is missing either: once the floor has
+    // followed (~1 s) the latency figure shows a datagram less and the level corrector settles it.
     widestBand_ = std::max(widestBand_, suspectMax_ - f);
     band_.note(suspectMax_ - f, suspectDatagrams_);
     trace_.seamless = true;
     noteSteady(residual, f, t);
-    return {};
-  }
-  const double step = suspectMin_ - f;
-  const long k = std::lround(step / p);
-  if (step > kMaxLossSeconds) {
-    resync();  // a pause or a jump in the sender, not loss
     return {};
   }
   if (k < 1 || std::fabs(step / p - static_cast<double>(k)) > kStepTolerance) {
@@ -612,7 +613,9 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::judgeDuplicate(double residual, double
     ++duplicates_;
     for (double& m : bucketMin_) m += p;
     noteSteady(residual + p, f + p, t);
-    return {false, -static_cast<int64_t>(protocol::kPayloadBytes), suspectDatagrams_};
+    Verdict v{false, -static_cast<int64_t>(protocol::kPayloadBytes), suspectDatagrams_};
+    v.floorDropSeconds = std::max(0.0, suspectFloor_ - f);
+    return v;
   }
   if (t - suspectSince_ >= confirmSeconds()) state_ = State::kSteady;  // a legitimate neighbour
   noteSteady(residual, f, t);

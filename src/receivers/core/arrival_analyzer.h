@@ -54,8 +54,7 @@ class ArrivalAnalyzer {
     // datagram (insert that much), < 0 a duplicate already played or a loss seen at once taken
     // back (cut that much, unless its concealment can still be called off).
     int64_t shiftBytes = 0;
-    // Datagrams measured on the old line since the step began: the engine corrects what it
-    // measured on them.
+    // Datagrams measured on the old line since the step began.
     int datagramsSinceStep = 0;
     // The same bytes as the datagram before, in a signal that does not repeat itself: play it,
     // but off the line; the next verdict says whether it was a repeat.
@@ -75,6 +74,10 @@ class ArrivalAnalyzer {
     bool chained = false;
     // The gap (gapBeforeThis) is before the datagram this many before this one (0: this one).
     int gapDatagramsBack = 0;
+    // A duplicate found late (shiftBytes < 0, not gapTakenBack): how far the floor fell while it
+    // was judged (the datagrams after it came a datagram early on the line, and the floor took
+    // some in), so the lateness measured since reads that much short (< half a datagram).
+    double floorDropSeconds = 0;
   };
   // Declarations at once watched together at most; more, and the stream is being held up.
   static constexpr int kMaxChainedGaps = 4;

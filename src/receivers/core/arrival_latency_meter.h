@@ -1,13 +1,14 @@
-// The latency meter, on the network thread: how long each packet's frames will wait from their
-// arrival until they play, smoothed over about 0.3 s of packets; and the sender's bursts (the
-// longest gap between datagrams lately), which the ring must bridge.
+// The latency meter, on the network thread: how long each packet's frames will wait until they
+// play, from when the packet would have come on time, smoothed over about 0.3 s of packets; and
+// the sender's bursts (the longest gap between datagrams lately), which the ring must bridge.
 //
 // Measuring each packet's own frames against when the audio thread says they will play does not
 // depend on where the sender's bursts fall between renders (sampling the ring fill at render time
 // would: a bias of several ms). Frames are placed on the sender's timeline, lost datagrams
-// included, which is what the audio thread plays; when the arrival analysis moves that timeline
-// (a loss or a repeat found after some packets were measured on the old one), shift() takes
-// their share back out, so a declaration leaves no trace in the figure.
+// included, which is what the audio thread plays. A loss not yet declared places frames early
+// and makes them late by as much on the arrival analysis' line: the two cancel, and a
+// declaration needs no correction. Where they do not cancel (a duplicate found late, by how far
+// the floor fell meanwhile), shift() takes the error of the packets measured since back out.
 #pragma once
 
 #include <cstddef>
@@ -30,7 +31,8 @@ class ArrivalLatencyMeter {
   // loss still being judged do not move it; only the clocks and the timeline do. (Averaging the
   // raw arrival-to-play figure, 300 ms of packets 0-40 ms late read as the level falling by
   // ~20 ms: periods inserted, then cut when the burst ended.) End to end, a frame in the middle
-  // of a datagram plays this long plus half a datagram after the sender produced it.
+  // of a datagram plays this long after the sender produced it, plus half a datagram, plus the
+  // least the sender and the network took to deliver a datagram after its last frame.
   double measure(int64_t arrivalNs, double firstIndex, size_t frames, double originNs, double rate,
                  double lateSeconds = 0) noexcept;
   // The timeline moved by shiftFrames after `packets` packets of framesPerPacket were measured

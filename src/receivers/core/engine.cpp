@@ -128,6 +128,7 @@ struct Engine::Stream final : FrameProvider {
         // cannot build up at start or after an outage (upstream's socket backlog defect).
         const size_t keep = static_cast<size_t>(primeFrames);
         if (available > keep) playout.discard(available - keep);
+        behindSinceNs = -1;
         playout.startFadeIn();
         resumed = true;
       }
@@ -170,7 +171,8 @@ struct Engine::Stream final : FrameProvider {
 
   // Latency measurement, shared: the audio thread publishes when sender-timeline frame 0 would
   // play at the current speed (NaN while silent); the network thread measures, per packet, how
-  // long its frames will wait until they play, and publishes the smoothed result.
+  // long its frames will wait until they play from when the packet would have come on time, and
+  // publishes the smoothed result.
   std::atomic<double> originNs{std::nan("")};
   std::atomic<double> playbackRate{0};  // source frames per second of playback
   std::atomic<double> arrivalLatencySec{std::nan("")};
@@ -313,10 +315,12 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
     case StreamTracker::Change::kResumedAfterGap:
       estimator_.resync();  // a gap is a phase jump, not a clock change: keep the rate
       arrivals_.resync();
+      if (writing_ != nullptr) restoreRepeat(*writing_);  // (no verdict will come: it was real)
       break;
     case StreamTracker::Change::kBitsOnly:
       stats_.formatChanges.fetch_add(1);
       arrivals_.reset(packet.format);
+      if (writing_ != nullptr) restoreRepeat(*writing_);
       break;
     case StreamTracker::Change::kNone:
       break;
@@ -345,9 +349,12 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
     } else {
       declare(s, lost, Edit::kGap, 0, false);
       // (A loss needs no correction of the latency figure: the frames placed a loss too early
-      // came as much late. A duplicate found late does: the floor took in its early arrival, so
-      // the frames placed a datagram too late were measured so.)
-      if (lost < 0) correctMeter(s, lost, verdict.datagramsSinceStep);
+      // came as much late. A duplicate found late: the frames after it were placed a datagram
+      // late and came a datagram early on the line, which cancels too, but for how far the floor
+      // fell meanwhile.)
+      if (lost < 0) {
+        correctMeter(s, -verdict.floorDropSeconds * packet.format.sampleRate, verdict.datagramsSinceStep);
+      }
     }
     stats_.lostDatagrams.store(arrivals_.lostDatagrams(), std::memory_order_relaxed);
     stats_.duplicatesDropped.store(arrivals_.duplicates(), std::memory_order_relaxed);
@@ -367,11 +374,19 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   const size_t n = std::min(room, frames.frames);
   s.ring.write(frames.samples, n * channels);
   if (n < frames.frames) stats_.ringOverflowFrames.fetch_add(frames.frames - n);
-  if (verdict.provisional) skipRepeat(s, n);  // (before it is measured: as the one it repeats)
-  s.newestArrivalNs.store(arrivalNs, std::memory_order_relaxed);
-  s.newestLateSec.store(arrivals_.lateSeconds(), std::memory_order_relaxed);
+  // A repeat is measured as the one it repeats: at that one's place in the timeline, and as late
+  // as it came against that one's place on the line (a datagram later than against its own).
+  double lateSec = arrivals_.lateSeconds();
+  if (verdict.provisional) {
+    skipRepeat(s, n);
+    lateSec += static_cast<double>(n) / packet.format.sampleRate;
+  }
+  if (n > 0) {
+    s.newestArrivalNs.store(arrivalNs, std::memory_order_relaxed);
+    s.newestLateSec.store(arrivals_.lateSeconds(), std::memory_order_relaxed);
+  }
   s.onTimeKnown.store(arrivals_.watchedSeconds() >= kOnTimeLearnSeconds, std::memory_order_relaxed);
-  measureArrivalLatency(s, arrivalNs, n);
+  measureArrivalLatency(s, arrivalNs, n, lateSec);
   if (!verdict.provisional) s.recentStarts[s.placed++ % s.recentStarts.size()] = s.written;
   s.written += n;
 }
@@ -399,13 +414,13 @@ void Engine::confirmRepeat(Stream& s) {
 }
 
 // ... but the datagram after it was the same again: the signal turned periodic (digital silence
-// after sound) and the one taken for a repeat was real: it plays, and counts.
+// after sound) and the one taken for a repeat was real: it plays, and counts. (Its latency was
+// measured a place early in the timeline and a datagram late on the line: right as it was.)
 double Engine::restoreRepeat(Stream& s) {
   const double frames = static_cast<double>(std::exchange(s.provisionalFrames, 0));
   if (frames == 0) return 0;
   spdlog::debug("arrival: the repeated datagram was real, {} frames", frames);
   s.lostFrames += frames;
-  correctMeter(s, frames, 1);
   return frames;
 }
 
@@ -426,11 +441,11 @@ void Engine::correctMeter(Stream& s, double shiftFrames, int datagrams) {
 
 // How long this packet's frames wait until they play (ArrivalLatencyMeter), published for the
 // audio thread's controllers.
-void Engine::measureArrivalLatency(Stream& s, int64_t arrivalNs, size_t frames) {
+void Engine::measureArrivalLatency(Stream& s, int64_t arrivalNs, size_t frames, double lateSec) {
   const double origin = s.originNs.load(std::memory_order_acquire);
   const double rate = s.playbackRate.load(std::memory_order_relaxed);
   const double first = static_cast<double>(s.written) + s.lostFrames;
-  s.arrivalLatencySec.store(s.meter.measure(arrivalNs, first, frames, origin, rate, arrivals_.lateSeconds()),
+  s.arrivalLatencySec.store(s.meter.measure(arrivalNs, first, frames, origin, rate, lateSec),
                             std::memory_order_relaxed);
 }
 

@@ -97,7 +97,7 @@ class Engine final : public AudioSource {
   void requestReopen(const protocol::Format& format, int64_t nowNs);
   bool finishReopen(int64_t nowNs);
   void collectRetired();
-  void measureArrivalLatency(Stream& stream, int64_t arrivalNs, size_t frames);
+  void measureArrivalLatency(Stream& stream, int64_t arrivalNs, size_t frames, double lateSec);
   bool declare(Stream& stream, double frames, Edit kind, uint64_t index, bool withEdit);
   void takeBackGaps(Stream& stream, double frames, int count);
   void skipRepeat(Stream& stream, size_t frames);
