@@ -139,7 +139,7 @@ ArrivalAnalyzer::Verdict ArrivalAnalyzer::onDatagram(int64_t arrivalNs, const ui
   const double f = floor();
   if (anchored_ && !v.duplicate && std::isfinite(f) && bytesPerSecond_ > 0) {
     const double end = dueSeconds_ + (v.provisional ? static_cast<double>(bytes) / (bytesPerSecond_ * ratio_) : 0.0);
-    late_ = static_cast<double>(arrivalNs - originNs_) * 1e-9 - end - f;
+    late_ = watched_ - end - f;
   }
   v.previousWasRepeat = repeatNow_;
   v.previousWasReal = realNow_;
@@ -409,8 +409,10 @@ bool ArrivalAnalyzer::continuesFromPrevious(uint64_t datagram) const noexcept {
 // held so since such a verdict until the stream came back within its band. Not before the slow
 // path runs (kWarmUpSeconds): it alone would find a loss the audio cannot show.
 bool ArrivalAnalyzer::onlyLate(uint64_t first, double t) noexcept {
-  const bool seamless = seamlessHold_ || (t >= kWarmUpSeconds && continuesFromPrevious(first) &&
-                                          (first == datagrams_ || continuesFromPrevious(datagrams_)));
+  // (The latest datagram's boundary was judged as it was placed: lastBreak_.)
+  const bool latestContinues = lastBreak_ != datagrams_;
+  const bool seamless = seamlessHold_ || (t >= kWarmUpSeconds && latestContinues &&
+                                          (first == datagrams_ || continuesFromPrevious(first)));
   if (seamless) trace_.seamless = seamlessHold_ = true;
   return seamless;
 }

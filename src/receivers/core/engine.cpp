@@ -215,7 +215,7 @@ struct Engine::Stream final : FrameProvider {
     return recentStarts[(placed - back) % recentStarts.size()];
   }
   uint64_t provisionalIndex = 0;  // where the last repeat went into the ring
-  size_t provisionalFrames = 0;  // the last repeat skipped, until the next datagram confirms it
+  size_t provisionalFrames = 0;  // the last repeat, until the next datagram says whether it is one
   ArrivalLatencyMeter meter{kDelaySmoothingSeconds};
   BurstMeter bursts;
 
@@ -376,14 +376,15 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   if (n < frames.frames) stats_.ringOverflowFrames.fetch_add(frames.frames - n);
   // A repeat is measured as the one it repeats: at that one's place in the timeline, and as late
   // as it came against that one's place on the line (a datagram later than against its own).
-  double lateSec = arrivals_.lateSeconds();
+  const double late = arrivals_.lateSeconds();
+  double lateSec = late;
   if (verdict.provisional) {
     skipRepeat(s, n);
     lateSec += static_cast<double>(n) / packet.format.sampleRate;
   }
   if (n > 0) {
     s.newestArrivalNs.store(arrivalNs, std::memory_order_relaxed);
-    s.newestLateSec.store(arrivals_.lateSeconds(), std::memory_order_relaxed);
+    s.newestLateSec.store(late, std::memory_order_relaxed);  // (against its own place: priming)
   }
   s.onTimeKnown.store(arrivals_.watchedSeconds() >= kOnTimeLearnSeconds, std::memory_order_relaxed);
   measureArrivalLatency(s, arrivalNs, n, lateSec);
