@@ -63,9 +63,9 @@ std::string formatStatsLine(const std::string& source, const EngineStatus& e, co
   const double concealedMs =
       e.format.sampleRate ? 1000.0 * static_cast<double>(s.concealedFrames) / e.format.sampleRate : 0;
   line += fmt::format(
-      " | {} Hz {} bit {} ch | target {:.1f} ms latency {:.1f} ms{} | drift {:+.1f} ppm{} ratio {:.6f}"
-      " | underruns {} concealed {:.0f} ms",
-      e.format.sampleRate, e.format.bitsPerSample, e.format.channels, e.targetMs, e.latencyMs,
+      " | {} Hz {} bit {} ch | target {:.1f} ms (bridges {:.1f} ms late) latency {:.1f} ms{} | drift {:+.1f} ppm{}"
+      " ratio {:.6f} | underruns {} concealed {:.0f} ms",
+      e.format.sampleRate, e.format.bitsPerSample, e.format.channels, e.targetMs, e.bridgedLateMs, e.latencyMs,
       e.silent ? " (silent)" : "", e.senderPpm, e.locked ? "" : " (locking)", e.speed, s.underruns,
       concealedMs);
   if (s.lostDatagrams + s.duplicates > 0) {

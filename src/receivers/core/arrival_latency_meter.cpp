@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace scream::receiver {
 
@@ -32,27 +33,97 @@ double ArrivalLatencyMeter::shift(double shiftFrames, int packets, double frames
 }
 
 namespace {
-constexpr double kMaxFallPerEpochSec = 0.0005;
+constexpr double kMaxStepPerEpochSec = 0.0005;
+// A rise beyond this is taken at once; a smaller one is the rank's own noise from period to
+// period (+-1 ms under 20 ms of jitter), followed slowly: each small jump up had the level
+// corrector insert a period (simulation, 20 ms jitter: a glitch).
+constexpr double kJumpSec = 0.002;
+constexpr int64_t kEpochNs = 2'000'000'000;
+constexpr double kNone = -std::numeric_limits<double>::infinity();
+
+// At the end of a period: toward what it measured, a quarter of the way, at most
+// kMaxStepPerEpochSec either way (a larger rise was taken at once).
+double slowFollow(double current, double measured) {
+  return current + std::clamp(0.25 * (measured - current), -kMaxStepPerEpochSec, kMaxStepPerEpochSec);
+}
 }  // namespace
 
-double BurstMeter::onArrival(int64_t arrivalNs, double currentSeconds) noexcept {
-  if (lastArrivalNs_ != 0) {
-    const double gap = static_cast<double>(arrivalNs - lastArrivalNs_) * 1e-9;
-    if (gap < 0.05) longestGapSeconds_ = std::max(longestGapSeconds_, gap);
+void LatenessMeter::keep(Top& top, double late) noexcept {
+  if (late <= top[0]) return;
+  size_t i = 0;  // the smallest goes; the rest shift down until late's place
+  while (i + 1 < top.size() && top[i + 1] < late) {
+    top[i] = top[i + 1];
+    ++i;
   }
-  lastArrivalNs_ = arrivalNs;
-  if (epochNs_ == 0) epochNs_ = arrivalNs;
-  if (arrivalNs - epochNs_ < 2'000'000'000) return currentSeconds;
-  const double measured = std::clamp(longestGapSeconds_, 0.002, 0.025);
-  longestGapSeconds_ = 0;
+  top[i] = late;
+}
+
+double LatenessMeter::rankedLate() const noexcept { return periodCount_ >= kRank ? period_[0] : kNone; }
+
+double LatenessMeter::figure() const noexcept { return std::min(std::max(seconds_, kMinSeconds) + lossSeconds_, kMaxSeconds); }
+
+double LatenessMeter::seconds() const noexcept { return seconds_ < 0 ? std::nan("") : figure(); }
+
+double LatenessMeter::onDatagram(int64_t arrivalNs, double lateSeconds, bool judging,
+                                 double declaredSeconds) noexcept {
+  if (epochNs_ == 0) {
+    epochNs_ = arrivalNs;
+    period_.fill(kNone);
+    heldAside_.fill(kNone);
+  }
+  auto count = [&](double late) {
+    keep(period_, late);
+    ++periodCount_;
+    periodMax_ = std::max(periodMax_, late);
+  };
+  if (judging) {
+    keep(heldAside_, lateSeconds);
+    holding_ = true;
+  } else {
+    if (holding_) {
+      for (double late : heldAside_) {
+        if (late != kNone) count(late - declaredSeconds);
+      }
+      heldAside_.fill(kNone);
+      holding_ = false;
+    }
+    count(lateSeconds);
+  }
+  if (declaredSeconds > 0) {
+    periodLoss_ = std::max(periodLoss_, std::min(declaredSeconds, kMaxLossSeconds));
+    lossSeconds_ = std::max(lossSeconds_, periodLoss_);
+  }
+  const bool epochEnds = arrivalNs - epochNs_ >= kEpochNs;
+  if (!settled_) {
+    // The first period: the latest so far (priming needs a figure after 40 ms).
+    seconds_ = std::clamp(std::max(seconds_, periodMax_), kMinSeconds, kMaxSeconds);
+    if (!epochEnds) return figure();
+    settled_ = true;
+  } else if (rankedLate() > seconds_ + kJumpSec) {
+    seconds_ = std::min(rankedLate(), kMaxSeconds);  // up at once
+  }
+  if (!epochEnds) return figure();
+  if (periodCount_ > 0) {
+    // The rank leaves out the latest few; where the latest recur period after period (bursts
+    // of jitter, not a stall), the ring must bridge them too: the third latest of the last
+    // kRecurPeriods periods' latest (bursty jitter of 0-40 ms: the rank read 40 ms, the
+    // latest 45, and the ring ran dry every few bursts; the second latest took this VM's
+    // stalls, two in 8 s, for such bursts: 15 ms more latency on a clean stream).
+    recentMax_[recentCount_++ % recentMax_.size()] = periodMax_;
+    std::array<double, kRecurPeriods> recent = recentMax_;
+    std::sort(recent.begin(), recent.end());
+    const double recurring = recentCount_ >= 3 ? recent[kRecurPeriods - 3] : kNone;
+    const double ranked = periodCount_ >= kRank ? period_[0] : periodMax_;
+    const double measured = std::clamp(std::max(ranked, recurring), kMinSeconds, kMaxSeconds);
+    seconds_ = measured > seconds_ + kJumpSec ? measured : slowFollow(seconds_, measured);
+  }
+  lossSeconds_ = periodLoss_ > lossSeconds_ ? periodLoss_ : slowFollow(lossSeconds_, periodLoss_);
+  period_.fill(kNone);
+  periodCount_ = 0;
+  periodMax_ = 0;
+  periodLoss_ = 0;
   epochNs_ = arrivalNs;
-  if (measured > currentSeconds) return measured;
-  // Down by a quarter of the way, but no more than 0.5 ms an epoch: where the device's delay plus
-  // this figure sets the target (JACK's 43 ms periods, PulseAudio's default), a target falling
-  // faster than the rate controller drains (a 25 ms spike came back in ~4 s) left the latency
-  // above it and had the level corrector cut a period: one audible seam per sender hiccup (JACK
-  // soak, 3 of 6 runs). At 0.25 ms/s the rate controller follows it within the allowance.
-  return currentSeconds + std::max(0.25 * (measured - currentSeconds), -kMaxFallPerEpochSec);
+  return figure();
 }
 
 }  // namespace scream::receiver

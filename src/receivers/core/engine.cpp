@@ -27,16 +27,15 @@ constexpr int64_t kFadeWaitNs = 250'000'000;  // longest wait for the audio thre
 // something to cut a period at a time: the device stopped pulling (server restart, suspend) or
 // a long stall delivered a pile at once. It is faded out and dropped instead: one short dip.
 constexpr double kBacklogMarginSec = 0.05;
-// Beyond the device's delay and the block it asks for, the ring must hold one sender burst
-// (measured: the longest gap between datagrams lately) and a margin: the latency is measured from
-// on-time arrivals, so at the target the ring's low point (just before a burst's last datagram)
-// is this far from empty, and the rate loop wanders by ~2 ms (3 ms gave near misses in the
-// simulation under +-1000 ppm).
+// Beyond the device's delay and the block it asks for, the ring must bridge how late datagrams
+// come (LatenessMeter) and a margin: the latency is measured from on-time arrivals, so at the
+// target the ring's low point (just before the latest datagram) is this far from empty, and the
+// rate loop wanders by ~2 ms (3 ms gave near misses in the simulation under +-1000 ppm).
 constexpr double kRingMarginSec = 0.005;
-constexpr double kDefaultBurstSec = 0.010;  // until measured: a Scream sender's timer period
-// Priming waits while the newest datagram in the ring is older than a sender burst and this
-// slack (the network thread is still reading a queue; what it has yet to read would come on
-// top), at most kMaxCatchUpWaitNs.
+constexpr double kDefaultLatenessSec = 0.010;  // before the first datagram: a Scream sender's timer period
+// Priming waits while the newest datagram in the ring is older than the lateness the ring
+// bridges, a datagram and this slack (the network thread is still reading a queue; what it has
+// yet to read would come on top), at most kMaxCatchUpWaitNs.
 constexpr double kCaughtUpSlackSec = 0.005;
 // Arrivals watched this long before priming: a few cycles of a sender's timer against its
 // datagrams (10 ms and 6 ms repeat every 30 ms), so the floor they are measured from is found.
@@ -99,6 +98,7 @@ struct Engine::Stream final : FrameProvider {
         channels(f.channels),
         sinkRate(sink.sampleRate),
         framesPerDatagram(protocol::kPayloadBytes / static_cast<double>(f.bytesPerFrame())),
+        datagramSec(framesPerDatagram / f.sampleRate),
         ring(ringSamples(f, config)),
         playout(ring, playoutConfig(f, config)),
         resampler(f.channels,
@@ -140,7 +140,7 @@ struct Engine::Stream final : FrameProvider {
   // not behind; after kMaxCatchUpWaitNs of waiting playback starts regardless.
   bool caughtUp() noexcept {
     const double lagSec = static_cast<double>(renderNowNs - newestArrivalNs.load(std::memory_order_relaxed)) * 1e-9;
-    if (lagSec < burstSec.load(std::memory_order_relaxed) + kCaughtUpSlackSec) {
+    if (lagSec < latenessSec.load(std::memory_order_relaxed) + datagramSec + kCaughtUpSlackSec) {
       behindSinceNs = -1;
       return true;
     }
@@ -163,6 +163,7 @@ struct Engine::Stream final : FrameProvider {
   const size_t channels;
   const double sinkRate;  // the device's rate when this stream was made for it
   const double framesPerDatagram;
+  const double datagramSec;
   SpscRing<float> ring;
   Playout playout;
   Resampler resampler;
@@ -178,7 +179,7 @@ struct Engine::Stream final : FrameProvider {
   std::atomic<double> arrivalLatencySec{std::nan("")};
   // Frames of datagrams declared lost (network thread), those declared without an edit.
   std::atomic<double> declaredLost{0};
-  std::atomic<double> burstSec{kDefaultBurstSec};
+  std::atomic<double> latenessSec{kDefaultLatenessSec};  // LatenessMeter
   std::atomic<bool> lossSuspected{false};
   std::atomic<int64_t> newestArrivalNs{0};  // of the last datagram written into the ring
   std::atomic<double> newestLateSec{0};     // how late it came (ArrivalAnalyzer::lateSeconds)
@@ -217,7 +218,7 @@ struct Engine::Stream final : FrameProvider {
   uint64_t provisionalIndex = 0;  // where the last repeat went into the ring
   size_t provisionalFrames = 0;  // the last repeat, until the next datagram says whether it is one
   ArrivalLatencyMeter meter{kDelaySmoothingSeconds};
-  BurstMeter bursts;
+  LatenessMeter lateness;
 
   // audio thread only
   double lostPaid = 0;  // frames inserted for declared losses (less those skipped as repeats)
@@ -367,7 +368,6 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   statusLocked_.store(estimator_.locked(), std::memory_order_relaxed);
   statusPpm_.store(estimator_.ppm(), std::memory_order_relaxed);
   s.lossSuspected.store(arrivals_.lossSuspected(), std::memory_order_relaxed);
-  noteBurst(s, arrivalNs);
 
   const size_t channels = s.channels;
   const size_t room = s.ring.writeAvailable() / channels;
@@ -377,6 +377,7 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   // A repeat is measured as the one it repeats: at that one's place in the timeline, and as late
   // as it came against that one's place on the line (a datagram later than against its own).
   const double late = arrivals_.lateSeconds();
+  noteLateness(s, arrivalNs, late, lost > 0 ? lost / packet.format.sampleRate : 0);
   double lateSec = late;
   if (verdict.provisional) {
     skipRepeat(s, n);
@@ -425,11 +426,11 @@ double Engine::restoreRepeat(Stream& s) {
   return frames;
 }
 
-// The sender's bursts, which the ring must bridge (BurstMeter).
-void Engine::noteBurst(Stream& s, int64_t arrivalNs) {
-  const double current = s.burstSec.load(std::memory_order_relaxed);
-  const double next = s.bursts.onArrival(arrivalNs, current);
-  if (next != current) s.burstSec.store(next, std::memory_order_relaxed);
+// How late datagrams come, which the ring must bridge (LatenessMeter). declaredSec: a loss
+// declared with this datagram.
+void Engine::noteLateness(Stream& s, int64_t arrivalNs, double lateSec, double declaredSec) {
+  const double figure = s.lateness.onDatagram(arrivalNs, lateSec, arrivals_.lossSuspected(), declaredSec);
+  if (figure != s.latenessSec.load(std::memory_order_relaxed)) s.latenessSec.store(figure, std::memory_order_relaxed);
 }
 
 // The datagrams measured since a step began were placed on the old timeline, `shift` frames off.
@@ -639,11 +640,11 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
     deviceDelaySec_ += k * (deviceSec - deviceDelaySec_);
     queueSec_ += k * (deviceSec + blockSec - queueSec_);
   }
-  // Beyond that, the ring must bridge a sender burst (the latest datagrams come that much after
-  // the floor the latency is measured from), with a little margin; the latency is measured to
-  // the middle of a datagram, the ring holds its whole.
+  // Beyond that, the ring must bridge how late datagrams come against the floor the latency is
+  // measured from (the sender's bursts, jitter, and a loss lately: LatenessMeter), with a little
+  // margin; the latency is measured to the middle of a datagram, the ring holds its whole.
   const double halfDatagramSec = 0.5 * s.framesPerDatagram / sourceRate;
-  const double bridgeSec = s.burstSec.load(std::memory_order_relaxed) + halfDatagramSec + kRingMarginSec;
+  const double bridgeSec = s.latenessSec.load(std::memory_order_relaxed) + halfDatagramSec + kRingMarginSec;
   const double targetSec = std::max(target_.frames() / 1000.0, queueSec_ + bridgeSec);
   levelTargetSec_ = std::max(targetSec, levelTargetSec_ - kLevelTargetFallPerSec * dt);
   const double resamplerFrames = s.resampler.delayFrames();
@@ -655,7 +656,7 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   const double newestOnTimeSec = s.newestLateSec.load(std::memory_order_relaxed) + std::clamp(newestAgoSec, 0.0, 0.1);
   s.primeFrames = std::max((targetSec - deviceDelaySec_ - newestOnTimeSec + halfDatagramSec) * sourceRate - resamplerFrames,
                            0.25 * targetSec * sourceRate);
-  // After an underrun playback resumes once the ring can bridge a sender burst again.
+  // After an underrun playback resumes once the ring can bridge that lateness again.
   s.playout.setResumeFrames(static_cast<size_t>((blockSec + bridgeSec) * sourceRate));
 
   s.renderNowNs = t.nowNs;
@@ -695,6 +696,7 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   s.concealedReported = concealed;
   stats_.renderedFrames.fetch_add(frames, std::memory_order_relaxed);
   statusTargetMs_.store(targetSec * 1000.0, std::memory_order_relaxed);
+  statusLateMs_.store(s.latenessSec.load(std::memory_order_relaxed) * 1000.0, std::memory_order_relaxed);
   if (smoothedDelaySec_ >= 0) statusLatencyMs_.store(smoothedDelaySec_ * 1000.0, std::memory_order_relaxed);
   statusSpeed_.store(speed, std::memory_order_relaxed);
   statusSilent_.store(s.playout.silent(), std::memory_order_relaxed);
@@ -879,6 +881,7 @@ EngineStatus Engine::status() const {
   st.sinkFormat = {sink.sampleRate, sink.channels, sink.channelMask};
   st.targetMs = statusTargetMs_.load(std::memory_order_relaxed);
   st.latencyMs = statusLatencyMs_.load(std::memory_order_relaxed);
+  st.bridgedLateMs = statusLateMs_.load(std::memory_order_relaxed);
   st.senderPpm = statusPpm_.load(std::memory_order_relaxed);
   st.speed = statusSpeed_.load(std::memory_order_relaxed);
   st.locked = statusLocked_.load(std::memory_order_relaxed);

@@ -55,6 +55,7 @@ struct EngineStatus {
   SinkFormat sinkFormat;
   double targetMs = 0;
   double latencyMs = 0;   // smoothed delay from arrival to the device, at the playback instant
+  double bridgedLateMs = 0;  // how late datagrams come, which the ring bridges (LatenessMeter)
   double senderPpm = 0;   // sender clock against ours (ClockEstimator; a diagnostic)
   double speed = 1;       // input frames consumed per nominal frame (RateController)
   bool locked = false;
@@ -103,7 +104,7 @@ class Engine final : public AudioSource {
   void skipRepeat(Stream& stream, size_t frames);
   double restoreRepeat(Stream& stream);
   void confirmRepeat(Stream& stream);
-  void noteBurst(Stream& stream, int64_t arrivalNs);
+  void noteLateness(Stream& stream, int64_t arrivalNs, double lateSec, double declaredSec);
   void correctMeter(Stream& stream, double shiftFrames, int datagrams);
   void renderBlock(Stream& stream, float* out, size_t frames, const PlaybackTiming& timing) noexcept;
   double correctLevelAndRate(Stream& stream, double targetSec, double nowSec, double dt) noexcept;
@@ -152,7 +153,7 @@ class Engine final : public AudioSource {
 
   // status (written by either thread, read by stats)
   std::atomic<uint64_t> statusFormat_{0}, statusSinkFormat_{0};
-  std::atomic<double> statusTargetMs_{0}, statusLatencyMs_{0}, statusSpeed_{1}, statusPpm_{0};
+  std::atomic<double> statusTargetMs_{0}, statusLatencyMs_{0}, statusSpeed_{1}, statusPpm_{0}, statusLateMs_{0};
   std::atomic<bool> statusLocked_{false}, statusSilent_{true};
 };
 

@@ -469,9 +469,12 @@ TEST(EngineSimulation, PinnedTargetInsideTheDeviceBufferIsRaised) {
   SimResult r = simulate(c);
   EXPECT_EQ(r.underruns, 0u);
   EXPECT_EQ(glitches(r, 1, 19.9), 0u);
-  // The device's queue (60 ms, the block it holds, the block asked for), a sender burst (10 ms),
-  // half a datagram (the latency is measured to a datagram's middle) and the 5 ms margin.
-  EXPECT_NEAR(r.status.targetMs, 60 + 5 + 5 + 10 + 3 + 5, 1.0);
+  // The device's queue (60 ms, the block it holds, the block asked for), how late datagrams
+  // come (a 10 ms sender timer against 6 ms datagrams: up to 10 ms less a part of one), half a
+  // datagram (the latency is measured to a datagram's middle) and the 5 ms margin.
+  EXPECT_GE(r.status.bridgedLateMs, 10 - 6);
+  EXPECT_LE(r.status.bridgedLateMs, 10);
+  EXPECT_NEAR(r.status.targetMs, 60 + 5 + 5 + r.status.bridgedLateMs + 3 + 5, 1.0);
 }
 
 TEST(EngineSimulation, SenderSilenceIsNotAnUnderrunAndPlaybackResumes) {
@@ -648,7 +651,9 @@ TEST(EngineRobustness, RandomLossIsFoundAndConcealedInTime) {
 }
 
 // A sender that paces every datagram (5 ms timer, 6 ms datagrams) on a quiet network: each loss
-// shows at once, by the datagram after it, and is concealed right there, before it plays.
+// shows at once, by the datagram after it, and is concealed right there, before it plays; all
+// but the first, which the ring was not yet bridging (LatenessMeter: a clean network pays
+// nothing for loss until it shows some).
 TEST(EngineRobustness, LossFromAPacedSenderIsConcealedInPlace) {
   SimConfig c;
   c.burstMs = 5;
@@ -656,10 +661,10 @@ TEST(EngineRobustness, LossFromAPacedSenderIsConcealedInPlace) {
   const Robustness m = measureRobustness(c);
   EXPECT_GE(m.r.lostDatagrams, lostAfterWarmUp(m.r));
   EXPECT_LE(m.r.lostDatagrams, m.r.trueLost);
-  // Measured: all 49 in place (the band is learnt in 1 s, so losses after that are seen at once),
-  // 0 glitch ms against 310 without control.
+  // Measured: 47 of 49 in place (the band is learnt in 1 s, so losses after that are seen at
+  // once), 15 glitch ms against 395 without control, all at the first loss.
   EXPECT_GE(m.r.insertedInPlaceFrames / 288.0, 0.9 * static_cast<double>(m.r.lostDatagrams));
-  EXPECT_EQ(m.r.underruns, 0u);
+  EXPECT_LE(m.r.underruns, 1u);
   EXPECT_LE(m.glitchMs, 0.2 * m.baselineGlitchMs);
   EXPECT_EQ(m.markersOffTarget, 0u);
   EXPECT_LE(m.worstPredictionMs, 2.0);

@@ -70,34 +70,98 @@ TEST(ArrivalLatencyMeter, SilenceStartsItOver) {
   EXPECT_NEAR(meter.measure(arrivalOf(2, 0.025), 2 * kFrames, kFrames, 1e9, kRate), 0.025, 1e-6);
 }
 
-TEST(BurstMeter, UpAtOnceDownSlowly) {
-  BurstMeter bursts;
-  double burst = 0.010;
+// One datagram every 6 ms (a 48 kHz/16 bit/stereo payload) from t, `late` seconds late each.
+struct Arrivals {
+  LatenessMeter meter;
   int64_t t = 1'000'000'000;
-  for (int i = 0; i < 200; ++i, t += 20'000'000) burst = bursts.onArrival(t, burst);  // 20 ms gaps
-  EXPECT_NEAR(burst, 0.020, 1e-9);
-  for (int i = 0; i < 900; ++i, t += 5'000'000) burst = bursts.onArrival(t, burst);  // 5 ms gaps
-  EXPECT_GT(burst, 0.005);
-  EXPECT_LT(burst, 0.020);
-  for (int i = 0; i < 3; ++i, t += 60'000'000) burst = bursts.onArrival(t, burst);  // stalls
-  EXPECT_LT(burst, 0.020) << "a stall is not a burst";
+  double figure = 0;
+  template <typename Late>
+  void run(int datagrams, Late late, bool judging = false, double declared = 0) {
+    for (int i = 0; i < datagrams; ++i, t += 6'000'000) figure = meter.onDatagram(t, late(i), judging, declared);
+  }
+};
+
+TEST(LatenessMeter, UpAtOnceDownSlowly) {
+  Arrivals a;
+  a.run(400, [](int i) { return 0.001 * (i % 6); });  // 0-5 ms
+  EXPECT_NEAR(a.figure, 0.005, 1e-9) << "the latest of the first period, then held";
+  a.run(400, [](int i) { return 0.001 * (i % 21); });  // jitter 0-20 ms
+  EXPECT_GE(a.figure, 0.018) << "up at once (in 2 ms steps: smaller rises are followed slowly)";
+  EXPECT_LE(a.figure, 0.020);
+  a.run(3000, [](int i) { return 0.001 * (i % 6); });  // 18 s of 0-5 ms
+  EXPECT_LT(a.figure, 0.020 - 0.003);
+  EXPECT_GT(a.figure, 0.005) << "down slowly";
 }
 
-TEST(BurstMeter, ASpikeComesBackNoFasterThanTheRateControllerFollows) {
-  BurstMeter bursts;
-  double burst = 0.010;
-  int64_t t = 1'000'000'000;
-  for (int i = 0; i < 400; ++i, t += 10'000'000) burst = bursts.onArrival(t, burst);
-  ASSERT_NEAR(burst, 0.010, 1e-9);
-  burst = bursts.onArrival(t += 25'000'000, burst);  // one sender hiccup
-  for (int i = 0; i < 200; ++i, t += 10'000'000) burst = bursts.onArrival(t, burst);
-  ASSERT_NEAR(burst, 0.025, 1e-9);
-  double last = burst;
-  for (int epoch = 0; epoch < 10; ++epoch) {
-    for (int i = 0; i < 200; ++i, t += 10'000'000) burst = bursts.onArrival(t, burst);
-    EXPECT_GE(burst, last - 0.0005 - 1e-12) << "epoch " << epoch;
-    EXPECT_LT(burst, last);
-    last = burst;
+TEST(LatenessMeter, AStallIsNotLateness) {
+  Arrivals a;
+  a.run(400, [](int i) { return 0.001 * (i % 6); });
+  for (int stall = 0; stall < 5; ++stall) {
+    // The sender and the network held up 40 ms, every 10 s: 6 datagrams come at once, 40..10 ms
+    // late.
+    a.run(6, [](int i) { return 0.040 - 0.006 * i; });
+    a.run(1660, [](int i) { return 0.001 * (i % 6); });
+    EXPECT_NEAR(a.figure, 0.005, 1e-9) << "an underrun answers a stall, not the target";
+  }
+}
+
+// Bursts of jitter every second or so: the rank reads what most of a burst's datagrams did, but
+// the ring must bridge the latest of them, which recur.
+TEST(LatenessMeter, TheLatestCountWhenTheyRecur) {
+  Arrivals a;
+  a.run(400, [](int i) { return 0.001 * (i % 6); });
+  for (int burst = 0; burst < 10; ++burst) {
+    a.run(50, [](int i) { return i % 10 == 9 ? 0.045 : 0.030 + 0.0002 * i; });  // 5 datagrams 45 ms late
+    a.run(150, [](int i) { return 0.001 * (i % 6); });
+  }
+  EXPECT_GE(a.figure, 0.045 - 0.002);
+  EXPECT_LE(a.figure, 0.045);
+}
+
+TEST(LatenessMeter, ALossBeingJudgedIsNotLateness) {
+  Arrivals a;
+  a.run(400, [](int i) { return 0.001 * (i % 6); });
+  for (int loss = 0; loss < 5; ++loss) {
+    // A datagram lost: every datagram reads 6 ms later until the loss is declared (50 of them).
+    a.run(50, [](int i) { return 0.006 + 0.001 * (i % 6); }, true);
+    a.run(1, [](int) { return 0.0; }, false, 0.006);
+    a.run(300, [](int i) { return 0.001 * (i % 6); });
+  }
+  // Not 12 ms (held-aside lateness counted as it read, 6 + 6): the ring bridging a loss (below).
+  EXPECT_NEAR(a.figure, 0.005 + 0.006, 1e-9);
+  // Judged lateness after all (nothing declared): it counts.
+  a.run(50, [](int i) { return 0.015 + 0.001 * (i % 6); }, true);
+  a.run(1, [](int) { return 0.0; });
+  EXPECT_NEAR(a.figure, 0.020 + 0.006, 1e-9);
+}
+
+// The ring must bridge a loss until the datagram after it shows it: one loss is enough (no
+// rank), and it is forgotten as slowly as lateness.
+TEST(LatenessMeter, TheRingBridgesALossOnceOneWasSeen) {
+  Arrivals a;
+  a.run(400, [](int i) { return 0.001 * (i % 6); });
+  ASSERT_NEAR(a.figure, 0.005, 1e-9);
+  a.run(1, [](int) { return 0.002; }, false, 0.006);  // one datagram lost right before this one
+  EXPECT_NEAR(a.figure, 0.011, 1e-9);
+  a.run(334 * 4, [](int i) { return 0.001 * (i % 6); });
+  EXPECT_LT(a.figure, 0.011);
+  EXPECT_GT(a.figure, 0.009);
+  a.run(30, [](int) { return 0.0; }, false, 0.030);  // five lost at once, many times
+  EXPECT_NEAR(a.figure, 0.005 + LatenessMeter::kMaxLossSeconds, 1e-9) << "a longer gap is left to underruns";
+}
+
+TEST(LatenessMeter, ASpikeComesBackNoFasterThanTheRateControllerFollows) {
+  Arrivals a;
+  a.run(400, [](int i) { return 0.001 * (i % 6); });
+  a.run(20, [](int) { return 0.025; });  // a burst of jitter
+  a.run(334, [](int i) { return 0.001 * (i % 6); });  // (the rest of its period)
+  ASSERT_NEAR(a.figure, 0.025, 1e-9);
+  double last = a.figure;
+  for (int period = 0; period < 10; ++period) {
+    a.run(334, [](int i) { return 0.001 * (i % 6); });
+    EXPECT_GE(a.figure, last - 0.0005 - 1e-12) << "period " << period;
+    EXPECT_LT(a.figure, last);
+    last = a.figure;
   }
 }
 
