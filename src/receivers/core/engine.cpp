@@ -42,6 +42,9 @@ constexpr double kCaughtUpSlackSec = 0.005;
 constexpr double kOnTimeLearnSeconds = 0.04;
 constexpr int64_t kMaxCatchUpWaitNs = 250'000'000;
 constexpr double kCutSettleSec = 0.5;
+// A stream replaced by a new format plays its ring down to this many blocks, then fades out
+// (the fade needs a block's real frames; one more for the block the resampler reads ahead).
+constexpr size_t kSwitchTailBlocks = 2;
 // An underrun raises the target by how long the ring stayed dry, but by no more than this at
 // once (the dry time includes priming afresh after a long outage, which is not jitter).
 constexpr double kMaxRaiseMs = 40;  // a near miss this soon after a cut is the cut's doing
@@ -215,6 +218,7 @@ struct Engine::Stream final : FrameProvider {
     if (back == 0 || back > placed || back > recentStarts.size()) return written;
     return recentStarts[(placed - back) % recentStarts.size()];
   }
+  bool followsAnother = false;  // replaces a stream that was playing, until watched long enough
   uint64_t provisionalIndex = 0;  // where the last repeat went into the ring
   size_t provisionalFrames = 0;  // the last repeat, until the next datagram says whether it is one
   ArrivalLatencyMeter meter{kDelaySmoothingSeconds};
@@ -387,7 +391,11 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
     s.newestArrivalNs.store(arrivalNs, std::memory_order_relaxed);
     s.newestLateSec.store(late, std::memory_order_relaxed);  // (against its own place: priming)
   }
-  s.onTimeKnown.store(arrivals_.watchedSeconds() >= kOnTimeLearnSeconds, std::memory_order_relaxed);
+  // A stream that replaces another (a new format) starts as soon as it can: the old one has
+  // played its ring down, and ~2 ms of start accuracy is worth less than 40 ms of silence.
+  const bool watched = arrivals_.watchedSeconds() >= kOnTimeLearnSeconds;
+  if (watched) s.followsAnother = false;
+  s.onTimeKnown.store(watched || s.followsAnother, std::memory_order_relaxed);
   measureArrivalLatency(s, arrivalNs, n, lateSec);
   if (!verdict.provisional) s.recentStarts[s.placed++ % s.recentStarts.size()] = s.written;
   s.written += n;
@@ -473,14 +481,24 @@ bool Engine::ensureSink(const protocol::Format& format, int64_t nowNs) {
 
 void Engine::startStream(const protocol::Format& format, int64_t nowNs) {
   if (reopening_ && !finishReopen(nowNs)) return;
+  // A new layout reopens the device (5.1 after stereo plays on six speakers); a new rate alone
+  // keeps it, and the resampler converts: reopening cost ~85 ms of silence at a switch
+  // (benchmark format-switch, 48 kHz/16 bit -> 44.1 kHz/24 bit), and a sound server resamples
+  // to its own rate anyway.
   if (sinkStarted_ && sink_.reopensForNewFormat() &&
-      (format.sampleRate != sinkWanted_.sampleRate || format.channels != sinkWanted_.channels ||
-       format.channelMask != sinkWanted_.channelMask)) {
+      (format.channels != sinkWanted_.channels || format.channelMask != sinkWanted_.channelMask)) {
     requestReopen(format, nowNs);
     return;
   }
   if (!ensureSink(format, nowNs)) return;
   auto* stream = new Stream(format, sinkFormat_, config_);
+  if (writing_ != nullptr) {
+    // Same sender, same network: how late datagrams come carries over (learnt afresh, the new
+    // stream primed on its first few datagrams' lateness and ran dry 40 ms later).
+    stream->followsAnother = true;
+    stream->lateness = writing_->lateness;
+    stream->latenessSec.store(writing_->latenessSec.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
   writing_ = stream;
   if (Stream* never = pending_.exchange(stream)) delete never;  // the audio thread never took it
   estimator_.reset(format.sampleRate);
@@ -560,8 +578,12 @@ bool Engine::finishReopen(int64_t nowNs) {
 
 void Engine::adoptPendingStream() noexcept {
   if (pending_.load(std::memory_order_acquire) == nullptr) return;
-  // Fade the old stream out first: a format change is never a click.
+  // Fade the old stream out first: a format change is never a click. But play out what its ring
+  // still holds before that, while the new stream fills: the new one then starts where the old
+  // ended, not a prime level of silence later.
   if (current_ != nullptr && !current_->playout.silent() && !current_->fadingForSwitch) {
+    const size_t left = current_->ring.readAvailable() / current_->channels;
+    if (left > kSwitchTailBlocks * config_.maxBlockFrames) return;
     current_->playout.fadeOutNow();
     current_->fadingForSwitch = true;
     return;
@@ -683,7 +705,9 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   noteUnderrun(s, t.nowNs);
   const double leftMs = 1000.0 * static_cast<double>(s.ring.readAvailable() / s.channels) / sourceRate;
   // (Not just after a cut of ours: that empties the ring on purpose.)
+  // (Nor while the ring is played down for a new format.)
   if (!s.playout.silent() && leftMs < kNearMissMs && nowSec - s.fadeInAtSec > kSettleSeconds &&
+      pending_.load(std::memory_order_relaxed) == nullptr &&
       nowSec - lastNearMissSec_ > kNearMissHoldSeconds && nowSec - s.lastCutSec > kCutSettleSec) {
     lastNearMissSec_ = nowSec;
     target_.onNearMiss(nowSec);
