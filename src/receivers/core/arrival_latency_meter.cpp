@@ -58,11 +58,19 @@ void LatenessMeter::keep(Top& top, double late) noexcept {
   top[i] = late;
 }
 
-double LatenessMeter::rankedLate() const noexcept { return periodCount_ >= kRank ? period_[0] : kNone; }
+LatenessMeter::LatenessMeter(double datagramSeconds) noexcept
+    : rank_(static_cast<size_t>(std::clamp(std::ceil(0.048 / std::max(datagramSeconds, 1e-4)), 8.0,
+                                           static_cast<double>(kMaxRank)))) {}
 
-double LatenessMeter::figure() const noexcept { return std::min(std::max(seconds_, kMinSeconds) + lossSeconds_, kMaxSeconds); }
+double LatenessMeter::rankedLate() const noexcept { return periodCount_ >= rank_ ? period_[kMaxRank - rank_] : kNone; }
 
-double LatenessMeter::seconds() const noexcept { return seconds_ < 0 ? std::nan("") : figure(); }
+void LatenessMeter::forgetHeld() noexcept {
+  heldAside_.fill(kNone);
+  holding_ = false;
+}
+
+double LatenessMeter::figure() const noexcept { return std::max(seconds_, kMinSeconds) + lossSeconds_; }
+
 
 double LatenessMeter::onDatagram(int64_t arrivalNs, double lateSeconds, bool judging,
                                  double declaredSeconds) noexcept {
@@ -76,18 +84,18 @@ double LatenessMeter::onDatagram(int64_t arrivalNs, double lateSeconds, bool jud
     ++periodCount_;
     periodMax_ = std::max(periodMax_, late);
   };
+  const bool stall = lateSeconds > kMaxSeconds;  // (not counted at all)
   if (judging) {
-    keep(heldAside_, lateSeconds);
+    if (!stall) keep(heldAside_, lateSeconds);
     holding_ = true;
   } else {
     if (holding_) {
       for (double late : heldAside_) {
         if (late != kNone) count(late - declaredSeconds);
       }
-      heldAside_.fill(kNone);
-      holding_ = false;
+      forgetHeld();
     }
-    count(lateSeconds);
+    if (!stall) count(lateSeconds);
   }
   if (declaredSeconds > 0) {
     periodLoss_ = std::max(periodLoss_, std::min(declaredSeconds, kMaxLossSeconds));
@@ -113,7 +121,7 @@ double LatenessMeter::onDatagram(int64_t arrivalNs, double lateSeconds, bool jud
     std::array<double, kRecurPeriods> recent = recentMax_;
     std::sort(recent.begin(), recent.end());
     const double recurring = recentCount_ >= 3 ? recent[kRecurPeriods - 3] : kNone;
-    const double ranked = periodCount_ >= kRank ? period_[0] : periodMax_;
+    const double ranked = periodCount_ >= rank_ ? period_[kMaxRank - rank_] : periodMax_;
     const double measured = std::clamp(std::max(ranked, recurring), kMinSeconds, kMaxSeconds);
     seconds_ = measured > seconds_ + kJumpSec ? measured : slowFollow(seconds_, measured);
   }

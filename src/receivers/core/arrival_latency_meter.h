@@ -53,14 +53,17 @@ class ArrivalLatencyMeter {
 // against 37 possible) and knew nothing of jitter (the target found 20 ms of it by underruns and
 // near misses, 3-5 ms at a time, each a glitch or a cut).
 //
-// Each 2 s the kRank-th latest datagram of the period (the few latest are a stall's: the sender
-// and the network held up for 30 ms make 5-6 datagrams late, which an underrun answers, not the
-// target; but where the latest recur, the third latest of the last 4 periods' latest). A rise
-// of more than 2 ms is taken at once (within the period, as soon as kRank
-// datagrams were that late); otherwise it follows a quarter of the way per period, at most
-// 0.5 ms either way (where this sets the target, a figure falling faster than the rate
-// controller drains had the level corrector cut a period per sender hiccup, and each small rise
-// had it insert one). In the first period, before a rank means anything, the latest so far.
+// Each 2 s the rank-th latest datagram of the period, the rank being ~48 ms of datagrams (8 at
+// 48 kHz/16 bit/stereo, at most 32): the few latest are a stall's (the sender and the network
+// held up for 30 ms make 5-6 datagrams late), which an underrun answers, not the target; but
+// where the latest recur, the third latest of the last 4 periods' latest. Datagrams more than
+// kMaxSeconds late are not counted at all: a stall that long is an underrun's business (counted,
+// one 300 ms stall would have held the target near 220 ms for minutes). A rise of more than
+// 2 ms is taken at once (within the period, as soon as rank datagrams were that late);
+// otherwise it follows a quarter of the way per period, at most 0.5 ms either way (where this
+// sets the target, a figure falling faster than the rate controller drains had the level
+// corrector cut a period per sender hiccup, and each small rise had it insert one). In the
+// first period, before a rank means anything, the latest so far.
 // While a loss is being judged every datagram reads a datagram late: their lateness is held
 // aside until the judgement, then counted less what was declared lost.
 //
@@ -75,27 +78,41 @@ class ArrivalLatencyMeter {
 // it took to fall away, all of it spent off target.
 class LatenessMeter {
  public:
-  static constexpr int kRank = 8;
+  static constexpr size_t kMaxRank = 32;
   static constexpr double kMinSeconds = 0.001;
-  static constexpr double kMaxSeconds = 0.2;
+  static constexpr double kMaxSeconds = 0.05;
   static constexpr double kMaxLossSeconds = 0.025;
   static constexpr size_t kRecurPeriods = 4;
+
+  // datagramSeconds: how long one datagram plays (sets the rank).
+  explicit LatenessMeter(double datagramSeconds = 0.006) noexcept;
 
   // Every datagram on the line, lateSeconds after the floor; `judging` while a loss is suspected.
   // declaredSeconds: a loss declared with this datagram, before it or earlier (the datagrams
   // held aside read that much late). Returns the figure in seconds.
   double onDatagram(int64_t arrivalNs, double lateSeconds, bool judging, double declaredSeconds) noexcept;
-  // NaN before the first datagram.
-  double seconds() const noexcept;
+  // The arrival analysis started over (the sender resumed, or a new bit depth): what was held
+  // aside will never be judged.
+  void forgetHeld() noexcept;
+  size_t rank() const noexcept { return rank_; }
+  // A new format from the same sender without a pause: what was learnt carries over (the rank
+  // stays this stream's), but not what was held aside.
+  void carryOver(const LatenessMeter& from) noexcept {
+    const size_t rank = rank_;
+    *this = from;
+    rank_ = rank;
+    forgetHeld();
+  }
 
  private:
-  using Top = std::array<double, kRank>;  // ascending; unused places hold -inf
+  using Top = std::array<double, kMaxRank>;  // ascending; unused places hold -inf
   static void keep(Top& top, double late) noexcept;
-  double rankedLate() const noexcept;
-  double figure() const noexcept;  // the kRank-th latest of the period (-inf until kRank)
+  double rankedLate() const noexcept;  // the rank-th latest of the period (-inf until rank)
+  double figure() const noexcept;      // what onDatagram returns
 
+  size_t rank_;
   Top period_{}, heldAside_{};
-  int periodCount_ = 0;
+  size_t periodCount_ = 0;
   double periodMax_ = 0;
   bool holding_ = false;
   bool settled_ = false;  // a first period has been measured

@@ -42,9 +42,6 @@ constexpr double kCaughtUpSlackSec = 0.005;
 constexpr double kOnTimeLearnSeconds = 0.04;
 constexpr int64_t kMaxCatchUpWaitNs = 250'000'000;
 constexpr double kCutSettleSec = 0.5;
-// A stream replaced by a new format plays its ring down to this many blocks, then fades out
-// (the fade needs a block's real frames; one more for the block the resampler reads ahead).
-constexpr size_t kSwitchTailBlocks = 2;
 // An underrun raises the target by how long the ring stayed dry, but by no more than this at
 // once (the dry time includes priming afresh after a long outage, which is not jitter).
 constexpr double kMaxRaiseMs = 40;  // a near miss this soon after a cut is the cut's doing
@@ -111,7 +108,8 @@ struct Engine::Stream final : FrameProvider {
                       : config.quality,
                   *this),
         remap(f.channels, f.channelMask, sink.channels, sink.channelMask),
-        resampled(config.maxBlockFrames * f.channels) {}
+        resampled(config.maxBlockFrames * f.channels),
+        mixed(config.maxBlockFrames * sink.channels) {}
 
   // Resampler input: the playout, primed first when it is silent. Always delivers maxFrames.
   size_t pull(float* out, size_t maxFrames) noexcept override {
@@ -124,7 +122,8 @@ struct Engine::Stream final : FrameProvider {
       // 427 ms against a 150 ms target, then a flush).
       // And until the arrival analysis knows when datagrams come on time (the prime level
       // counts from that: primed on the first datagrams alone, the start was ~2 ms high).
-      if (available > 0 && static_cast<double>(available) >= primeFrames &&
+      // (A stream being replaced by a new format never primes again.)
+      if (!fadingForSwitch && available > 0 && static_cast<double>(available) >= primeFrames &&
           std::isnan(arrivalLatencySec.load(std::memory_order_relaxed)) && caughtUp() &&
           onTimeKnown.load(std::memory_order_relaxed)) {
         // Audio that piled up while silent is stale: keep only the prime level, so latency
@@ -172,6 +171,7 @@ struct Engine::Stream final : FrameProvider {
   Resampler resampler;
   const ChannelRemap remap;
   std::vector<float> resampled;
+  std::vector<float> mixed;  // remapped to the device, when fading out under a new stream
 
   // Latency measurement, shared: the audio thread publishes when sender-timeline frame 0 would
   // play at the current speed (NaN while silent); the network thread measures, per packet, how
@@ -222,7 +222,7 @@ struct Engine::Stream final : FrameProvider {
   uint64_t provisionalIndex = 0;  // where the last repeat went into the ring
   size_t provisionalFrames = 0;  // the last repeat, until the next datagram says whether it is one
   ArrivalLatencyMeter meter{kDelaySmoothingSeconds};
-  LatenessMeter lateness;
+  LatenessMeter lateness{datagramSec};
 
   // audio thread only
   double lostPaid = 0;  // frames inserted for declared losses (less those skipped as repeats)
@@ -233,7 +233,8 @@ struct Engine::Stream final : FrameProvider {
   int64_t renderNowNs = 0;     // the block being rendered
   int64_t behindSinceNs = -1;  // priming waits for the network thread since then
   bool resumed = false;
-  bool fadingForSwitch = false;
+  bool fadingForSwitch = false;  // replaced by a new format: never primes again
+  bool fadingOut = false;        // ... and fading out under the new one
   int64_t dryAtNs = -1;
   double fadeInAtSec = 0;
   LevelCorrector::Reason asked = LevelCorrector::Reason::kNone;  // what the playout is doing
@@ -254,6 +255,7 @@ Engine::~Engine() {
   Stream* pending = pending_.exchange(nullptr);
   if (pending != current_) delete pending;
   delete current_;
+  delete fadingOut_;
 }
 
 // ---------------------------------------------------------------- network thread
@@ -310,27 +312,29 @@ bool Engine::declare(Stream& s, double frames, Edit kind, uint64_t index, bool w
 // Into the tracker (format, reassembly) and the ring, stamped by the latency meter.
 void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalAnalyzer::Verdict verdict,
                      bool analyzed, double restored) {
+  // (Whether the stream so far was still coming: a new format then replaces it without a pause.)
+  const bool live = tracker_.started() && arrivalNs - tracker_.lastArrivalNs() <= config_.streamGapNs;
   const StreamTracker::Frames frames = tracker_.push(packet, arrivalNs);
   switch (frames.change) {
     case StreamTracker::Change::kFirst:
     case StreamTracker::Change::kFormat:
       if (frames.change == StreamTracker::Change::kFormat) stats_.formatChanges.fetch_add(1);
-      startStream(packet.format, arrivalNs);
+      startStream(packet.format, arrivalNs, live);
       break;
     case StreamTracker::Change::kResumedAfterGap:
       estimator_.resync();  // a gap is a phase jump, not a clock change: keep the rate
       arrivals_.resync();
-      if (writing_ != nullptr) restoreRepeat(*writing_);  // (no verdict will come: it was real)
+      if (writing_ != nullptr) analysisStartsOver(*writing_);
       break;
     case StreamTracker::Change::kBitsOnly:
       stats_.formatChanges.fetch_add(1);
       arrivals_.reset(packet.format);
-      if (writing_ != nullptr) restoreRepeat(*writing_);
+      if (writing_ != nullptr) analysisStartsOver(*writing_);
       break;
     case StreamTracker::Change::kNone:
       break;
   }
-  if (writing_ == nullptr) startStream(tracker_.format(), arrivalNs);  // sink was not up yet
+  if (writing_ == nullptr) startStream(tracker_.format(), arrivalNs, false);  // sink was not up yet
   stats_.packets.fetch_add(1, std::memory_order_relaxed);
   stats_.bytes.fetch_add(packet.pcmBytes, std::memory_order_relaxed);
   collectRetired();
@@ -399,6 +403,15 @@ void Engine::deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalA
   measureArrivalLatency(s, arrivalNs, n, lateSec);
   if (!verdict.provisional) s.recentStarts[s.placed++ % s.recentStarts.size()] = s.written;
   s.written += n;
+}
+
+// The arrival analysis started over (the sender resumed after a pause, or a new bit depth): a
+// repeat waiting for its verdict was real (none will come), lateness held aside while a loss was
+// judged will never be judged, and a stream that replaced another learns afresh like any other.
+void Engine::analysisStartsOver(Stream& s) {
+  restoreRepeat(s);
+  s.lateness.forgetHeld();
+  s.followsAnother = false;
 }
 
 // A datagram equal to the one before it, in a signal that does not repeat itself: most likely a
@@ -479,12 +492,13 @@ bool Engine::ensureSink(const protocol::Format& format, int64_t nowNs) {
   return sinkStarted_;
 }
 
-void Engine::startStream(const protocol::Format& format, int64_t nowNs) {
+void Engine::startStream(const protocol::Format& format, int64_t nowNs, bool replacesLive) {
   if (reopening_ && !finishReopen(nowNs)) return;
   // A new layout reopens the device (5.1 after stereo plays on six speakers); a new rate alone
   // keeps it, and the resampler converts: reopening cost ~85 ms of silence at a switch
   // (benchmark format-switch, 48 kHz/16 bit -> 44.1 kHz/24 bit), and a sound server resamples
-  // to its own rate anyway.
+  // to its own rate anyway. (So the device stays at the rate it was first opened with until the
+  // layout changes or the receiver restarts: a 96 kHz stream after a 48 kHz one plays at 48.)
   if (sinkStarted_ && sink_.reopensForNewFormat() &&
       (format.channels != sinkWanted_.channels || format.channelMask != sinkWanted_.channelMask)) {
     requestReopen(format, nowNs);
@@ -492,11 +506,11 @@ void Engine::startStream(const protocol::Format& format, int64_t nowNs) {
   }
   if (!ensureSink(format, nowNs)) return;
   auto* stream = new Stream(format, sinkFormat_, config_);
-  if (writing_ != nullptr) {
-    // Same sender, same network: how late datagrams come carries over (learnt afresh, the new
-    // stream primed on its first few datagrams' lateness and ran dry 40 ms later).
+  if (writing_ != nullptr && replacesLive) {
+    // Same sender, same network, no pause: how late datagrams come carries over (learnt afresh,
+    // the new stream primed on its first few datagrams' lateness and ran dry 40 ms later).
     stream->followsAnother = true;
-    stream->lateness = writing_->lateness;
+    stream->lateness.carryOver(writing_->lateness);
     stream->latenessSec.store(writing_->latenessSec.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
   writing_ = stream;
@@ -522,7 +536,7 @@ void Engine::poll(int64_t nowNs) {
     spdlog::warn("latency {:.0f} ms is less than the output device itself holds; playing at "
                  "{:.0f} ms instead", config_.latencyMs, targetMs);
   }
-  if (writing_ == nullptr && tracker_.started()) startStream(tracker_.format(), nowNs);
+  if (writing_ == nullptr && tracker_.started()) startStream(tracker_.format(), nowNs, false);
 }
 
 // Waits (at most 250 ms) for the audio thread to fade the playing stream out, then stops the
@@ -538,8 +552,9 @@ void Engine::shutdown() {
 }
 
 
-// A new layout or rate: fade the playing stream out, then stop the device and start it again
-// in the new format, so 5.1 after stereo plays on six speakers instead of being folded into two.
+// A new layout: fade the playing stream out, then stop the device and start it again in the new
+// format, so 5.1 after stereo plays on six speakers instead of being folded into two. (A new
+// rate alone keeps the device: see startStream.)
 // Non-blocking: packets keep being read meanwhile (and dropped: the refill primes afresh).
 void Engine::requestReopen(const protocol::Format& format, int64_t nowNs) {
   if (reopening_) return;
@@ -561,6 +576,8 @@ bool Engine::finishReopen(int64_t nowNs) {
   if (pending != current_) delete pending;
   delete current_;
   current_ = nullptr;
+  delete fadingOut_;
+  fadingOut_ = nullptr;
   lastRenderNs_ = 0;
   deviceDelaySec_ = -1;
   queueSec_ = 0;
@@ -578,20 +595,27 @@ bool Engine::finishReopen(int64_t nowNs) {
 
 void Engine::adoptPendingStream() noexcept {
   if (pending_.load(std::memory_order_acquire) == nullptr) return;
-  // Fade the old stream out first: a format change is never a click. But play out what its ring
-  // still holds before that, while the new stream fills: the new one then starts where the old
-  // ended, not a prime level of silence later.
-  if (current_ != nullptr && !current_->playout.silent() && !current_->fadingForSwitch) {
-    const size_t left = current_->ring.readAvailable() / current_->channels;
-    if (left > kSwitchTailBlocks * config_.maxBlockFrames) return;
-    current_->playout.fadeOutNow();
-    current_->fadingForSwitch = true;
-    return;
-  }
   if (current_ != nullptr && retired_.writeAvailable() == 0) return;  // network thread will free some
+  // A new format: the old stream plays out all its ring holds first, while the new one fills and
+  // primes (at its prime level, at once: it knows how late datagrams come from the old one).
+  // The old one's concealment (its signal continued, period by period) plays on until the new
+  // one fades in, and fades out under it (mixFadingOut): a crossfade, never a click, nor a dip
+  // to silence. (Starting the new one from its first frame instead, to continue the old one's
+  // timeline exactly, started it below its level: the sender drops a partial datagram at a
+  // switch; an underrun 20 ms later in the simulation.)
+  bool splice = false;
+  if (current_ != nullptr && !current_->playout.silent()) {
+    if (current_->ring.readAvailable() > 0 || fadingOut_ != nullptr) return;
+    splice = true;
+  }
   Stream* next = pending_.exchange(nullptr, std::memory_order_acq_rel);
   if (next == nullptr) return;
-  if (current_ != nullptr) retired_.write(&current_, 1);
+  if (splice) {
+    current_->fadingForSwitch = true;  // (fades out once the new one fades in)
+    fadingOut_ = current_;
+  } else if (current_ != nullptr) {
+    retired_.write(&current_, 1);
+  }
   current_ = next;
 
   const double payload = payloadMs(next->format);
@@ -635,7 +659,34 @@ void Engine::render(float* out, size_t frames, const PlaybackTiming& timing) noe
     renderBlock(*current_, out + done * timing.channels, n, timing);
     done += n;
   }
+  if (fadingOut_ != nullptr) mixFadingOut(out, frames, timing.channels);
   if (stopping) fadedOut_.store(true);
+}
+
+// The stream a new format replaced, mixed at its own rate and layout on top of the new one: it
+// plays on (into concealment if its ring runs dry) until the new one fades in, and fades out in
+// the same block; retired once silent. (The device did not change: a new layout reopens it.)
+void Engine::mixFadingOut(float* out, size_t frames, unsigned channels) noexcept {
+  Stream& s = *fadingOut_;
+  if (!s.fadingOut && current_ != nullptr && !current_->playout.silent()) {
+    s.playout.fadeOutNow();
+    s.fadingOut = true;
+  }
+  const size_t sinkChannels = s.mixed.size() / config_.maxBlockFrames;
+  if (sinkChannels == channels) {
+    for (size_t done = 0; done < frames;) {
+      const size_t n = std::min(frames - done, config_.maxBlockFrames);
+      s.resampler.read(s.resampled.data(), n, s.sinkRate / s.format.sampleRate);
+      s.remap.apply(s.resampled.data(), s.mixed.data(), n);
+      float* o = out + done * channels;
+      for (size_t i = 0; i < n * channels; ++i) o[i] += s.mixed[i];
+      done += n;
+    }
+  }
+  if ((s.playout.silent() || sinkChannels != channels) && retired_.writeAvailable() > 0) {
+    retired_.write(&fadingOut_, 1);
+    fadingOut_ = nullptr;
+  }
 }
 
 void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTiming& t) noexcept {
@@ -667,7 +718,9 @@ void Engine::renderBlock(Stream& s, float* out, size_t frames, const PlaybackTim
   // margin; the latency is measured to the middle of a datagram, the ring holds its whole.
   const double halfDatagramSec = 0.5 * s.framesPerDatagram / sourceRate;
   const double bridgeSec = s.latenessSec.load(std::memory_order_relaxed) + halfDatagramSec + kRingMarginSec;
-  const double targetSec = std::max(target_.frames() / 1000.0, queueSec_ + bridgeSec);
+  const double bridgedSec = std::min(queueSec_ + bridgeSec, std::max(config_.maxLatencyMs / 1000.0,
+                                                                     queueSec_ + halfDatagramSec + kRingMarginSec));
+  const double targetSec = std::max(target_.frames() / 1000.0, bridgedSec);
   levelTargetSec_ = std::max(targetSec, levelTargetSec_ - kLevelTargetFallPerSec * dt);
   const double resamplerFrames = s.resampler.delayFrames();
   // How much the ring must hold before fading in so that the latency measured is the target:
@@ -762,6 +815,11 @@ void Engine::takeEdits(Stream& s) noexcept {
 // long gap was the sender stopping.
 void Engine::noteUnderrun(Stream& s, int64_t nowNs) noexcept {
   const double nowSec = static_cast<double>(nowNs) * 1e-9;
+  // A stream played down for a new format runs dry on purpose.
+  if (pending_.load(std::memory_order_relaxed) != nullptr) {
+    s.playout.takeRanDry();
+    return;
+  }
   if (s.playout.takeRanDry() && s.dryAtNs < 0) {
     s.dryAtNs = nowNs;
     s.dryForLoss = s.lossSuspected.load(std::memory_order_relaxed);

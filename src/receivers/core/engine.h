@@ -93,7 +93,9 @@ class Engine final : public AudioSource {
 
   void deliver(const protocol::Packet& packet, int64_t arrivalNs, ArrivalAnalyzer::Verdict verdict,
                bool analyzed, double restored);
-  void startStream(const protocol::Format& format, int64_t nowNs);
+  // replacesLive: the stream so far was still coming (a new format without a pause).
+  void startStream(const protocol::Format& format, int64_t nowNs, bool replacesLive);
+  void analysisStartsOver(Stream& stream);
   bool ensureSink(const protocol::Format& format, int64_t nowNs);
   void requestReopen(const protocol::Format& format, int64_t nowNs);
   bool finishReopen(int64_t nowNs);
@@ -112,6 +114,7 @@ class Engine final : public AudioSource {
   void noteUnderrun(Stream& stream, int64_t nowNs) noexcept;
   void followMeterNoise(double latencySec, double dt) noexcept;
   void adoptPendingStream() noexcept;
+  void mixFadingOut(float* out, size_t frames, unsigned channels) noexcept;
   void takeEdits(Stream& stream) noexcept;
 
   const EngineConfig config_;
@@ -140,6 +143,7 @@ class Engine final : public AudioSource {
 
   // audio thread
   Stream* current_ = nullptr;
+  Stream* fadingOut_ = nullptr;  // the stream a new format replaced, fading out under it
   RateController rate_;
   LevelCorrector level_;
   LatencyTarget target_;

@@ -50,8 +50,9 @@ class Sink {
   // Stops pulling and releases the device. Idempotent. start() may be called again afterwards.
   virtual void stop() = 0;
   // Whether the engine should stop and start the sink again when a stream arrives with another
-  // rate or channel layout (true for devices: 5.1 after stereo really plays 5.1). A sink that
-  // cannot change format mid-way (a WAV file) answers false and gets the stream converted.
+  // channel layout (true for devices: 5.1 after stereo really plays 5.1; a new rate alone is
+  // resampled, never a reopen). A sink that cannot change format mid-way (a WAV file) answers
+  // false and gets the stream converted.
   virtual bool reopensForNewFormat() const { return true; }
   virtual std::string describe() const = 0;
 };

@@ -300,7 +300,10 @@ SimResult simulate(const SimConfig& c) {
       const unsigned bytes = format.bitsPerSample / 8;
       for (uint64_t f = produced; f < due; ++f) {
         std::vector<uint8_t> frame(format.bytesPerFrame(), 0);
-        putSample(frame.data(), bytes, 0.5 * std::sin(2 * M_PI * c.toneHz * static_cast<double>(f % (format.sampleRate * 1000ull)) / format.sampleRate));
+        // The tone's phase runs on across a format switch (a sender's mixer does not restart it).
+        const double toneSeconds = static_cast<double>(sampleOrigin % 1'000'000'000'000) * 1e-9 +
+                                   static_cast<double>(f % (format.sampleRate * 1000ull)) / format.sampleRate;
+        putSample(frame.data(), bytes, 0.5 * std::sin(2 * M_PI * c.toneHz * toneSeconds));
         const uint64_t phase = (f + format.sampleRate / 2) % format.sampleRate;
         if (format.channels > 1 && phase < format.sampleRate / 100) {
           putSample(frame.data() + bytes, bytes, 0.5 * std::sin(2 * M_PI * 3000.0 * phase / format.sampleRate));
@@ -423,6 +426,11 @@ TEST(EngineSimulation, BacklogFromAStallDoesNotBuildLatency) {
   ASSERT_GE(latency.size(), 10u);
   const double limit = r.status.targetMs + r.onTimeHoldMs + 2.0;
   for (double ms : latency) EXPECT_LE(ms, limit) << "latency must come back down after a stall";
+  // ... and the stall is not lateness the ring must bridge from then on: the target is where a
+  // clean stream has it. (Here the analysis re-anchors on a step over 40 ms, so the stall's
+  // datagrams never read that late; LatenessMeter.ALongStallIsNotCounted covers the meter.)
+  EXPECT_LE(r.status.bridgedLateMs, 10.0);
+  EXPECT_LE(r.status.targetMs, 40.0);
 }
 
 TEST(EngineSimulation, BacklogFromASinkOutageIsDroppedNotDrained) {
@@ -514,11 +522,12 @@ TEST(EngineSimulation, FormatChangeFadesInsteadOfClicking) {
 }
 
 // A new rate alone (Windows' default format changed, 48 kHz/16 bit -> 44.1 kHz/24 bit): the
-// device stays open and the resampler converts; the old stream plays its ring down while the new
-// one fills, then fades out, and the new one fades in at once, knowing how late datagrams come.
-// Before: the device was reopened and the new stream primed from nothing (benchmark: one 85 ms
-// glitch). Measured: one dip of ~10 ms, which the analysis reports as 30 ms (a crossfade of the
-// two streams would take it out).
+// device stays open and the resampler converts; the old stream plays its ring out while the new
+// one fills and primes, then they crossfade. Before: the device was reopened and the new stream
+// primed from nothing (benchmark: one 85 ms glitch); then, played down and faded out before the
+// new one faded in: ~10 ms of silence (reported as 30 ms of glitch). Measured now: peaks 0.40,
+// 0.24, 0.47 for 3 ms (the two streams' timelines are ~1 ms apart: the tone partly cancels in
+// the crossfade), reported as 25 ms of glitch.
 TEST(EngineSimulation, ARateChangeKeepsTheDeviceAndBarelyPauses) {
   SimConfig c;
   c.seconds = 10;
@@ -527,8 +536,17 @@ TEST(EngineSimulation, ARateChangeKeepsTheDeviceAndBarelyPauses) {
   EXPECT_EQ(r.sinkStarts, 1) << "the device stays open";
   EXPECT_EQ(r.status.format.sampleRate, 44100u);
   const auto report = scream::testing::detectGlitches(r.tone, r.sinkRate, 4.0, 9.9);
-  std::printf("rate switch: %zu glitches, %.1f ms\n", report.list.size(), report.glitchMs);
-  EXPECT_LE(report.glitchMs, 30.0);
+  // Never silent across the switch: the lowest peak of any millisecond (0.5 is the tone's).
+  double lowestPeak = 1;
+  for (size_t ms = 4900; ms < 5200; ++ms) {
+    double peak = 0;
+    for (size_t i = ms * 48; i < (ms + 1) * 48; ++i) peak = std::max(peak, std::fabs(double(r.tone.at(i))));
+    lowestPeak = std::min(lowestPeak, peak);
+  }
+  std::printf("rate switch: %zu glitches, %.1f ms; lowest peak of a millisecond %.2f\n", glitches(r, 4.0, 9.9),
+              report.glitchMs, lowestPeak);
+  EXPECT_GE(lowestPeak, 0.2) << "a crossfade, not a dip to silence";
+  EXPECT_LE(report.glitchMs, 25.0);
   EXPECT_EQ(glitches(r, 5.5, 9.9), 0u) << "plays on after the switch";
 }
 

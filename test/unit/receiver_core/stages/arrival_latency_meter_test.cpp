@@ -1,6 +1,6 @@
 // The latency meter on synthetic packets: a steady stream reads its true wait, lateness is taken
-// out, a timeline shift after the fact is taken back out, silence starts it over; the burst meter follows the sender's
-// longest gap, up at once and down slowly.
+// out, a timeline shift after the fact is taken back out, silence starts it over; the lateness
+// meter follows how late datagrams come, up at once and down slowly, without stalls or losses.
 #include "receivers/core/arrival_latency_meter.h"
 
 #include <gtest/gtest.h>
@@ -103,6 +103,32 @@ TEST(LatenessMeter, AStallIsNotLateness) {
     a.run(1660, [](int i) { return 0.001 * (i % 6); });
     EXPECT_NEAR(a.figure, 0.005, 1e-9) << "an underrun answers a stall, not the target";
   }
+}
+
+// A stall longer than kMaxSeconds: the datagrams held up come at once, 300..0 ms late. Counted,
+// the 8th latest (258 ms) would have held the target near 220 ms for minutes; it is an
+// underrun's business.
+TEST(LatenessMeter, ALongStallIsNotCounted) {
+  Arrivals a;
+  a.run(400, [](int i) { return 0.001 * (i % 6); });
+  a.run(50, [](int i) { return 0.300 - 0.006 * i; });
+  a.run(400, [](int i) { return 0.001 * (i % 6); });
+  EXPECT_LE(a.figure, LatenessMeter::kMaxSeconds);
+  a.run(334 * 20, [](int i) { return 0.001 * (i % 6); });
+  EXPECT_LT(a.figure, 0.010) << "and whatever of it counted is gone within a minute";
+}
+
+// The rank is ~48 ms of datagrams: at 96 kHz/24 bit/stereo (2 ms datagrams) 24 of them, so a
+// 30 ms stall (15 datagrams late) is still not lateness.
+TEST(LatenessMeter, TheRankIsATimeSpan) {
+  EXPECT_EQ(LatenessMeter(0.006).rank(), 8u);
+  EXPECT_EQ(LatenessMeter(0.002).rank(), 24u);
+  EXPECT_EQ(LatenessMeter(0.0002).rank(), LatenessMeter::kMaxRank);
+  Arrivals a{LatenessMeter(0.002)};
+  a.run(2000, [](int i) { return 0.001 * (i % 3); });
+  a.run(15, [](int i) { return 0.030 - 0.002 * i; });
+  a.run(2000, [](int i) { return 0.001 * (i % 3); });
+  EXPECT_NEAR(a.figure, 0.002, 1e-9);
 }
 
 // Bursts of jitter every second or so: the rank reads what most of a burst's datagrams did, but
