@@ -71,7 +71,6 @@ void LatenessMeter::forgetHeld() noexcept {
 
 double LatenessMeter::figure() const noexcept { return std::max(seconds_, kMinSeconds) + lossSeconds_; }
 
-
 double LatenessMeter::onDatagram(int64_t arrivalNs, double lateSeconds, bool judging,
                                  double declaredSeconds) noexcept {
   if (epochNs_ == 0) {
@@ -121,11 +120,11 @@ double LatenessMeter::onDatagram(int64_t arrivalNs, double lateSeconds, bool jud
     std::array<double, kRecurPeriods> recent = recentMax_;
     std::sort(recent.begin(), recent.end());
     const double recurring = recentCount_ >= 3 ? recent[kRecurPeriods - 3] : kNone;
-    const double ranked = periodCount_ >= rank_ ? period_[kMaxRank - rank_] : periodMax_;
+    const double ranked = periodCount_ >= rank_ ? rankedLate() : periodMax_;
     const double measured = std::clamp(std::max(ranked, recurring), kMinSeconds, kMaxSeconds);
     seconds_ = measured > seconds_ + kJumpSec ? measured : slowFollow(seconds_, measured);
   }
-  lossSeconds_ = periodLoss_ > lossSeconds_ ? periodLoss_ : slowFollow(lossSeconds_, periodLoss_);
+  lossSeconds_ = slowFollow(lossSeconds_, periodLoss_);  // (a rise was taken with the declaration)
   period_.fill(kNone);
   periodCount_ = 0;
   periodMax_ = 0;
